@@ -1,0 +1,90 @@
+#pragma once
+// Linear: y = x W^T + b, as torch.nn.Linear.
+//   x is (N, in), W is (out, in), b is (out,), y is (N, out).
+#include "ann/backend/cpu/gemm.hpp"
+#include "ann/core/init.hpp"
+#include "ann/layers/layer.hpp"
+
+namespace ann {
+
+template <class T>
+class Linear : public Layer<T> {
+public:
+    Linear(std::size_t in_features, std::size_t out_features, bool bias = true,
+           Rng& rng = default_rng())
+        : in_(in_features), out_(out_features), has_bias_(bias),
+          weight_("weight", {out_features, in_features}) {
+        if (in_ == 0 || out_ == 0) fail("Linear(", in_, ", ", out_, "): sizes must be positive");
+        if (has_bias_) bias_ = Parameter<T>("bias", {out_features});
+        reset_parameters(rng);
+    }
+
+    void reset_parameters(Rng& rng) {
+        kaiming_uniform_default_(weight_.value, in_, rng);
+        if (has_bias_) bias_uniform_default_(bias_.value, in_, rng);
+    }
+
+    std::string name() const override {
+        return "Linear(in_features=" + std::to_string(in_) + ", out_features=" + std::to_string(out_) +
+               ", bias=" + (has_bias_ ? "True" : "False") + ")";
+    }
+
+    Shape output_shape(const Shape& s) const override {
+        if (s.size() != 2 || s[1] != in_)
+            fail(name(), ": expected input of shape (N, ", in_, "), got ", shape_str(s));
+        return {s[0], out_};
+    }
+
+    const Tensor<T>& forward(const Tensor<T>& x) override {
+        const Shape ys = output_shape(shape_of(x));
+        // A copy, not a pointer: the caller may free or refill its batch before backward.
+        if (this->is_training()) x_ = x;
+        ensure_shape(y_, ys);
+        const int N = static_cast<int>(ys[0]);
+        if (has_bias_) {
+            for (int n = 0; n < N; ++n) std::copy(bias_.value.begin(), bias_.value.end(), y_.data() + n * out_);
+        }
+        cpu::gemm<T>(false, true, N, out_, in_, T(1), x.data(), in_, weight_.value.data(), in_,
+                     has_bias_ ? T(1) : T(0), y_.data(), out_);
+        return y_;
+    }
+
+    const Tensor<T>& backward(const Tensor<T>& dy) override {
+        this->check_grad_shape(dy, y_);
+        if (x_.dimension() != 2 || x_.shape()[0] != dy.shape()[0])
+            fail(name(), ": backward needs a forward in training mode first (call train())");
+        const int N = static_cast<int>(dy.shape()[0]);
+        // dW += dy^T x ; db += sum_n dy ; dx = dy W
+        cpu::gemm<T>(true, false, out_, in_, N, T(1), dy.data(), out_, x_.data(), in_, T(1),
+                     weight_.grad.data(), in_);
+        if (has_bias_) {
+            T* db = bias_.grad.data();
+            for (int n = 0; n < N; ++n)
+                for (std::size_t o = 0; o < out_; ++o) db[o] += dy.data()[n * out_ + o];
+        }
+        ensure_shape(dx_, shape_of(x_));
+        cpu::gemm<T>(false, false, N, in_, out_, T(1), dy.data(), out_, weight_.value.data(), in_, T(0),
+                     dx_.data(), in_);
+        return dx_;
+    }
+
+    std::vector<Parameter<T>*> parameters() override {
+        if (has_bias_) return {&weight_, &bias_};
+        return {&weight_};
+    }
+
+    Parameter<T>& weight() { return weight_; }
+    Parameter<T>& bias() {
+        if (!has_bias_) fail(name(), ": this layer has no bias");
+        return bias_;
+    }
+    bool has_bias() const { return has_bias_; }
+
+private:
+    std::size_t in_, out_;
+    bool has_bias_;
+    Parameter<T> weight_, bias_;
+    Tensor<T> x_, y_, dx_;
+};
+
+}  // namespace ann

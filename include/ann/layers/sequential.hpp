@@ -1,0 +1,93 @@
+#pragma once
+// Sequential: layers applied in order, like torch.nn.Sequential. Its backward runs the
+// layers' backward in reverse order: model.backward(loss.backward()).
+#include <memory>
+#include <sstream>
+#include <utility>
+
+#include "ann/layers/layer.hpp"
+
+namespace ann {
+
+template <class T>
+class Sequential : public Layer<T> {
+public:
+    Sequential() = default;
+
+    template <class L, class... Args>
+    L& emplace(Args&&... args) {
+        auto layer = std::make_unique<L>(std::forward<Args>(args)...);
+        L& ref = *layer;
+        layers_.push_back(std::move(layer));
+        return ref;
+    }
+    Sequential& add(std::unique_ptr<Layer<T>> layer) {
+        if (!layer) fail("Sequential::add: null layer");
+        layers_.push_back(std::move(layer));
+        return *this;
+    }
+
+    std::size_t size() const { return layers_.size(); }
+    Layer<T>& operator[](std::size_t i) {
+        if (i >= layers_.size()) fail("Sequential: index ", i, " out of range (", layers_.size(), " layers)");
+        return *layers_[i];
+    }
+
+    std::string name() const override { return "Sequential"; }
+
+    Shape output_shape(const Shape& s) const override {
+        Shape cur = s;
+        for (const auto& l : layers_) cur = l->output_shape(cur);
+        return cur;
+    }
+
+    const Tensor<T>& forward(const Tensor<T>& x) override {
+        if (layers_.empty()) fail("Sequential: forward on an empty model");
+        const Tensor<T>* cur = &x;
+        for (auto& l : layers_) cur = &l->forward(*cur);
+        return *cur;
+    }
+
+    const Tensor<T>& backward(const Tensor<T>& dy) override {
+        if (layers_.empty()) fail("Sequential: backward on an empty model");
+        const Tensor<T>* cur = &dy;
+        for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) cur = &(*it)->backward(*cur);
+        return *cur;
+    }
+
+    std::vector<Parameter<T>*> parameters() override {
+        std::vector<Parameter<T>*> all;
+        for (auto& l : layers_)
+            for (auto* p : l->parameters()) all.push_back(p);
+        return all;
+    }
+
+    void train(bool on = true) override {
+        Layer<T>::train(on);
+        for (auto& l : layers_) l->train(on);
+    }
+
+    // The first layer that has parameters (the homework reads its weights and gradient).
+    Layer<T>& first_parametric_layer() {
+        for (auto& l : layers_)
+            if (!l->parameters().empty()) return *l;
+        fail("Sequential: no layer has parameters");
+    }
+
+    // A torch-like printout, with each layer's output shape for the given input shape.
+    std::string summary(const Shape& input) const {
+        std::ostringstream os;
+        Shape cur = input;
+        os << "input " << shape_str(cur) << '\n';
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            cur = layers_[i]->output_shape(cur);
+            os << "  (" << i << ") " << layers_[i]->name() << " -> " << shape_str(cur) << '\n';
+        }
+        return os.str();
+    }
+
+private:
+    std::vector<std::unique_ptr<Layer<T>>> layers_;
+};
+
+}  // namespace ann

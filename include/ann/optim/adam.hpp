@@ -1,0 +1,68 @@
+#pragma once
+// Adam, PyTorch's rule (torch.optim.Adam, no weight decay, no amsgrad):
+//   m <- b1 m + (1-b1) g ;  v <- b2 v + (1-b2) g^2 ;  t <- t + 1
+//   p <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+#include <cmath>
+
+#include "ann/optim/optimizer.hpp"
+
+namespace ann {
+
+struct AdamOptions {
+    double lr = 1e-3;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double eps = 1e-8;
+};
+
+template <class T>
+class Adam : public Optimizer<T> {
+public:
+    explicit Adam(std::vector<Parameter<T>*> params, AdamOptions o = {})
+        : Optimizer<T>(std::move(params), o.lr), o_(o) {
+        if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1))
+            fail("Adam: betas must be in [0, 1), got (", o.beta1, ", ", o.beta2, ")");
+        if (!(o.eps >= 0)) fail("Adam: eps must be >= 0, got ", o.eps);
+        for (auto* p : this->params_) {
+            m_.push_back(Tensor<T>::from_shape(p->value.shape()));
+            v_.push_back(Tensor<T>::from_shape(p->value.shape()));
+            m_.back().fill(T(0));
+            v_.back().fill(T(0));
+        }
+    }
+    Adam(std::vector<Parameter<T>*> params, double lr) : Adam(std::move(params), AdamOptions{lr}) {}
+
+    void step() override {
+        ++t_;
+        const double bc1 = 1.0 - std::pow(o_.beta1, static_cast<double>(t_));
+        const double bc2 = 1.0 - std::pow(o_.beta2, static_cast<double>(t_));
+        const T step_size = static_cast<T>(this->lr_ / bc1);
+        const T sqrt_bc2 = static_cast<T>(std::sqrt(bc2));
+        const T b1 = static_cast<T>(o_.beta1), b2 = static_cast<T>(o_.beta2), eps = static_cast<T>(o_.eps);
+        for (std::size_t i = 0; i < this->params_.size(); ++i) {
+            auto& p = *this->params_[i];
+            T* w = p.value.data();
+            const T* g = p.grad.data();
+            T* m = m_[i].data();
+            T* v = v_[i].data();
+            for (std::size_t j = 0; j < p.value.size(); ++j) {
+                m[j] = b1 * m[j] + (T(1) - b1) * g[j];
+                v[j] = b2 * v[j] + (T(1) - b2) * g[j] * g[j];
+                w[j] -= step_size * (m[j] / (std::sqrt(v[j]) / sqrt_bc2 + eps));
+            }
+        }
+    }
+
+    const AdamOptions& options() const { return o_; }
+    // Step count and moments; for checkpoints.
+    long& step_count() { return t_; }
+    std::vector<Tensor<T>>& first_moments() { return m_; }
+    std::vector<Tensor<T>>& second_moments() { return v_; }
+
+private:
+    AdamOptions o_;
+    long t_ = 0;
+    std::vector<Tensor<T>> m_, v_;
+};
+
+}  // namespace ann

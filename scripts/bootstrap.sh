@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what ann needs from Debian's packages. Idempotent: installs only what is missing.
+#   scripts/bootstrap.sh            library, tests, examples
+#   scripts/bootstrap.sh --bench    also Google Benchmark and PyTorch (for the comparisons)
+set -euo pipefail
+pkgs=(cmake g++ make libxtensor-dev libxtensor-blas-dev libopenblas-dev libopenblas0-pthread catch2
+      libstb-dev nlohmann-json3-dev libcli11-dev fonts-dejavu-core)
+if [[ "${1:-}" == "--bench" ]]; then pkgs+=(libbenchmark-dev python3-torch python3-numpy); fi
+if [[ "${1:-}" == "--fixtures" ]]; then pkgs+=(python3-torch python3-numpy); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "bootstrap: installing ${missing[*]}"
+  sudo_cmd=""
+  [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,94 @@
+// Finite-difference gradient checks (double) for every layer: input gradient and every
+// parameter gradient, random shapes incl. stride/padding variants and batch > 1.
+#include <catch2/catch.hpp>
+
+#include "ann/ann.hpp"
+#include "ann/testing/gradcheck.hpp"
+
+using namespace ann;
+
+namespace {
+Tensor<double> random_tensor(const Shape& s, Rng& rng) {
+    Tensor<double> t = Tensor<double>::from_shape(s);
+    for (auto& v : t) v = rng.uniform(-1, 1);
+    return t;
+}
+void check(Layer<double>& layer, const Shape& in, std::uint64_t seed) {
+    Rng rng(seed);
+    auto res = testing::gradcheck(layer, random_tensor(in, rng), rng);
+    INFO(layer.name() << " on " << shape_str(in) << ": worst " << res.worst << " error " << res.max_error());
+    CHECK(res.max_input_error < 1e-6);
+    CHECK(res.max_param_error < 1e-6);
+}
+}  // namespace
+
+TEST_CASE("gradcheck Linear", "[gradcheck]") {
+    Rng init(1);
+    Linear<double> a(7, 5, true, init);
+    check(a, {3, 7}, 11);
+    Linear<double> b(4, 6, false, init);
+    check(b, {2, 4}, 12);
+    Linear<double> c(1, 1, true, init);
+    check(c, {1, 1}, 13);
+}
+
+TEST_CASE("gradcheck Conv2d with stride and padding variants", "[gradcheck]") {
+    struct Case { std::size_t C, O, k, s, p, N, H, W; bool bias; };
+    const Case cases[] = {
+        {3, 4, 3, 1, 0, 2, 6, 5, true},  {2, 3, 3, 2, 1, 2, 7, 7, true}, {1, 2, 5, 1, 2, 3, 5, 6, false},
+        {2, 2, 2, 3, 0, 2, 8, 7, true},  {3, 2, 1, 1, 0, 1, 4, 4, true}, {2, 3, 4, 2, 3, 2, 5, 4, true},
+    };
+    std::uint64_t seed = 100;
+    for (const auto& c : cases) {
+        Rng init(seed);
+        Conv2d<double> conv(c.C, c.O, c.k, c.s, c.p, c.bias, init);
+        check(conv, {c.N, c.C, c.H, c.W}, ++seed);
+    }
+}
+
+TEST_CASE("gradcheck MaxPool2d", "[gradcheck]") {
+    MaxPool2d<double> p2(2, 2);
+    check(p2, {2, 3, 6, 5}, 21);
+    MaxPool2d<double> p3(3, 2);
+    check(p3, {2, 2, 7, 7}, 22);
+}
+
+TEST_CASE("gradcheck activations and Flatten", "[gradcheck]") {
+    ReLU<double> relu;
+    check(relu, {3, 4, 2, 2}, 31);
+    Sigmoid<double> sig;
+    check(sig, {3, 7}, 32);
+    Tanh<double> tanh_;
+    check(tanh_, {2, 3, 3}, 33);
+    Flatten<double> flat;
+    check(flat, {2, 3, 2, 2}, 34);
+}
+
+TEST_CASE("gradcheck a whole Sequential CNN", "[gradcheck]") {
+    Rng init(5);
+    Sequential<double> m;
+    m.emplace<Conv2d<double>>(2, 3, 3, 1, 1, true, init);
+    m.emplace<Tanh<double>>();
+    m.emplace<MaxPool2d<double>>(2);
+    m.emplace<Conv2d<double>>(3, 2, 2, 1, 0, true, init);
+    m.emplace<Sigmoid<double>>();
+    m.emplace<Flatten<double>>();
+    m.emplace<Linear<double>>(2 * 2 * 2, 3, true, init);
+    check(m, {2, 2, 6, 6}, 41);
+}
+
+TEST_CASE("parameter gradients accumulate, input gradients are overwritten", "[gradcheck][contract]") {
+    Rng rng(9);
+    Linear<double> lin(3, 2, true, rng);
+    auto x = random_tensor({4, 3}, rng);
+    auto dy = random_tensor({4, 2}, rng);
+    lin.forward(x);
+    Tensor<double> dx1 = lin.backward(dy);
+    Tensor<double> g1 = lin.weight().grad;
+    lin.forward(x);
+    Tensor<double> dx2 = lin.backward(dy);
+    CHECK(xt::allclose(lin.weight().grad, 2.0 * g1));
+    CHECK(xt::allclose(dx1, dx2));
+    lin.zero_grad();
+    CHECK(xt::amax(xt::abs(lin.weight().grad))() == 0.0);
+}
