@@ -153,7 +153,7 @@ TEST_CASE("double models round-trip, and a float file does not load into a doubl
     CHECK(bits(a) == bits(b));
 }
 
-TEST_CASE("checkpoints round-trip model, SGD and Adam state, rng and loop state; resuming matches", "[io]") {
+TEST_CASE("checkpoints round-trip model, SGD and Adam state, rng and loop state, and resuming matches", "[io]") {
     TempDir dir;
     for (const auto& name : kArchitectures) {
         for (const bool adam : {false, true}) {
