@@ -19,6 +19,7 @@
 #include "ann/io/atomic_file.hpp"
 #include "ann/io/checkpoint.hpp"
 #include "ann/io/model_file.hpp"
+#include "../fuzz/fuzz_model.hpp"
 
 using namespace ann;
 namespace fs = std::filesystem;
@@ -540,4 +541,31 @@ TEST_CASE("atomic writes replace the previous content", "[io]") {
     CHECK(slurp(p).empty());
     CHECK(dir.others({"out.json"}).empty());
     CHECK_THROWS_WITH(io::write_file_atomic("", "x"), Catch::Contains("empty path"));
+}
+
+TEST_CASE("the fuzz seed corpus still loads (regenerate it with fuzz/make_corpus.cpp after a format change)", "[io]") {
+    const fs::path corpus = fs::path(ANN_TEST_FIXTURES).parent_path().parent_path() / "fuzz" / "corpus" / "checkpoint_reader";
+    int models = 0, sgd = 0, adam = 0;
+    for (const auto& e : fs::directory_iterator(corpus)) {
+        const std::string path = e.path().string();
+        INFO(path);
+        auto m = fuzz::make_model(5);
+        Rng rng;
+        if (e.path().extension() == ".annm") {
+            io::load_model(path, m, fuzz::kArchitecture);
+            ++models;
+        } else if (e.path().filename().string().rfind("adam", 0) == 0) {
+            Adam<float> opt(m.parameters(), AdamOptions{0.01});
+            io::load_checkpoint(path, m, fuzz::kArchitecture, opt, rng);
+            CHECK(opt.step_count() == 2);
+            ++adam;
+        } else {
+            SGD<float> opt(m.parameters(), 0.1, 0.9);
+            io::load_checkpoint(path, m, fuzz::kArchitecture, opt, rng);
+            ++sgd;
+        }
+    }
+    CHECK(models >= 1);
+    CHECK(sgd >= 1);
+    CHECK(adam >= 1);
 }
