@@ -2,7 +2,7 @@
 // Reads what ByteWriter wrote, from an untrusted buffer: every read first checks that enough
 // bytes remain, and every length or count read from the data is compared with the bytes that
 // remain before anything is allocated, so no input can make the reader overrun the buffer or
-// allocate more than the input's own size (tests/test_io.cpp and fuzz/ check this).
+// allocate memory out of proportion to the input's size (tests/test_io.cpp and fuzz/ check this).
 // Errors are ann::Error naming the source (a path), the byte offset and what was being read.
 #include <cstdint>
 #include <cstring>
