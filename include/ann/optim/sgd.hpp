@@ -26,7 +26,9 @@ public:
                 for (std::size_t j = 0; j < n; ++j) v[j] -= lr * g[j];
                 continue;
             }
-            if (buf_[i].size() != n) {  // first step: buffer = gradient
+            // First step: buffer = gradient. Compared by shape, not size: an unstarted buffer is
+            // an empty xarray, which has size 1 like a one-element parameter.
+            if (buf_[i].dimension() != p.value.dimension() || buf_[i].size() != n) {
                 buf_[i] = p.grad;
             } else {
                 T* b = buf_[i].data();

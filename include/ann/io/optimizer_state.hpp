@@ -1,0 +1,204 @@
+#pragma once
+// An optimizer's resumable state in a checkpoint (docs/file-format.md, "optimizer section"):
+//   string kind ("sgd" | "adam") | f64 lr | u32 n, n x (string name, f64 value) hyperparameters |
+//   i64 step count | u32 slots, each: string slot name, u32 n, n x (u8 present, [tensor record])
+// SGD: hyperparameter momentum; slot "momentum_buffer" (absent before the first step, and
+//      always with momentum 0); step count 0 (SGD keeps none).
+// Adam: hyperparameters beta1, beta2, eps; step count t; slots "exp_avg", "exp_avg_sq".
+// Loading checks kind, hyperparameters, slot names, counts and shapes against the live
+// optimizer (an Adam checkpoint never loads into SGD; a changed momentum is an error, since
+// the run would not be the one that was saved); the learning rate is restored from the file.
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ann/io/tensor_record.hpp"
+#include "ann/optim/adam.hpp"
+#include "ann/optim/sgd.hpp"
+
+namespace ann::io {
+
+struct OptimizerRecord {
+    struct Slot {
+        std::string name;
+        std::vector<std::optional<TensorRecord>> tensors;  // one per parameter; nullopt = absent
+    };
+    std::string kind;
+    double lr = 0;
+    std::vector<std::pair<std::string, double>> hyperparameters;
+    std::int64_t step = 0;
+    std::vector<Slot> slots;
+};
+
+inline OptimizerRecord read_optimizer_section(ByteReader& r) {
+    OptimizerRecord rec;
+    rec.kind = r.string("optimizer kind", kMaxNameLength);
+    rec.lr = r.f64("learning rate");
+    const std::uint32_t nh = r.u32("hyperparameter count");
+    for (std::uint32_t i = 0; i < nh; ++i) {
+        std::string name = r.string("hyperparameter name", kMaxNameLength);
+        const double v = r.f64("hyperparameter '" + name + "'");
+        rec.hyperparameters.emplace_back(std::move(name), v);
+    }
+    rec.step = r.i64("step count");
+    const std::uint32_t ns = r.u32("optimizer slot count");
+    for (std::uint32_t s = 0; s < ns; ++s) {
+        OptimizerRecord::Slot slot;
+        slot.name = r.string("optimizer slot name", kMaxNameLength);
+        const std::uint32_t n = r.u32("slot '" + slot.name + "' tensor count");
+        for (std::uint32_t i = 0; i < n; ++i) {
+            const std::string what = "slot '" + slot.name + "' tensor " + std::to_string(i);
+            const std::size_t at = r.offset();
+            const std::uint8_t present = r.u8(what + " presence flag");
+            if (present > 1) r.fail_at(at, what, ": presence flag is ", int(present), ", expected 0 or 1");
+            if (present)
+                slot.tensors.emplace_back(read_tensor_record(r, what));
+            else
+                slot.tensors.emplace_back(std::nullopt);
+        }
+        rec.slots.push_back(std::move(slot));
+    }
+    return rec;
+}
+
+// What an optimizer kind looks like in a file; the codecs below fill it in.
+template <class T>
+struct OptimizerLayout {
+    const char* kind;          // "sgd"
+    const char* display_name;  // "SGD", for messages
+    double lr;
+    std::vector<std::pair<std::string, double>> hyperparameters;
+    std::int64_t step;
+    std::vector<std::pair<std::string, std::vector<Tensor<T>>*>> slots;
+    bool slots_may_be_absent;
+    std::vector<Parameter<T>*> params;
+};
+
+template <class T>
+void write_optimizer_section(ByteWriter& w, const OptimizerLayout<T>& o) {
+    w.string(o.kind);
+    w.f64(o.lr);
+    w.u32(static_cast<std::uint32_t>(o.hyperparameters.size()));
+    for (const auto& [name, v] : o.hyperparameters) {
+        w.string(name);
+        w.f64(v);
+    }
+    w.i64(o.step);
+    w.u32(static_cast<std::uint32_t>(o.slots.size()));
+    for (const auto& [name, tensors] : o.slots) {
+        w.string(name);
+        w.u32(static_cast<std::uint32_t>(tensors->size()));
+        for (std::size_t i = 0; i < tensors->size(); ++i) {
+            const Tensor<T>& t = (*tensors)[i];
+            // A buffer exists once it has its parameter's shape (SGD's start as empty tensors).
+            const bool present = i < o.params.size() && shape_of(t) == shape_of(o.params[i]->value);
+            w.u8(present ? 1 : 0);
+            if (present) write_tensor_record(w, name + "." + std::to_string(i), t);
+        }
+    }
+}
+
+// Checked new state, not yet applied to the optimizer.
+template <class T>
+struct StagedOptimizer {
+    double lr = 0;
+    std::int64_t step = 0;
+    std::vector<std::vector<Tensor<T>>> slots;
+};
+
+template <class T>
+StagedOptimizer<T> stage_optimizer(const OptimizerRecord& rec, const OptimizerLayout<T>& live, const std::string& source) {
+    auto display = [](const std::string& kind) -> std::string {
+        if (kind == "sgd") return "SGD";
+        if (kind == "adam") return "Adam";
+        return "'" + kind + "'";
+    };
+    if (rec.kind != live.kind)
+        fail(source, ": holds ", display(rec.kind), " optimizer state, cannot load it into ", live.display_name);
+    if (!(std::isfinite(rec.lr) && rec.lr >= 0))
+        fail(source, ": invalid learning rate ", rec.lr, " in the file");
+    if (rec.step < 0) fail(source, ": invalid ", live.display_name, " step count ", rec.step, " in the file");
+    if (rec.hyperparameters.size() != live.hyperparameters.size())
+        fail(source, ": holds ", rec.hyperparameters.size(), " ", live.display_name, " hyperparameters, expected ",
+             live.hyperparameters.size());
+    for (std::size_t i = 0; i < live.hyperparameters.size(); ++i) {
+        const auto& [name, value] = live.hyperparameters[i];
+        if (rec.hyperparameters[i].first != name)
+            fail(source, ": ", live.display_name, " hyperparameter ", i, " is '", rec.hyperparameters[i].first,
+                 "' in the file, expected '", name, "'");
+        // Exact comparison: resuming with other hyperparameters would not continue the saved run.
+        if (!(rec.hyperparameters[i].second == value))
+            fail(source, ": was saved with ", live.display_name, " ", name, " = ", rec.hyperparameters[i].second,
+                 ", this optimizer has ", name, " = ", value);
+    }
+    if (rec.slots.size() != live.slots.size())
+        fail(source, ": holds ", rec.slots.size(), " ", live.display_name, " state slots, expected ", live.slots.size());
+    StagedOptimizer<T> staged;
+    staged.lr = rec.lr;
+    staged.step = rec.step;
+    for (std::size_t s = 0; s < live.slots.size(); ++s) {
+        const auto& slot = rec.slots[s];
+        const std::string& name = live.slots[s].first;
+        if (slot.name != name)
+            fail(source, ": ", live.display_name, " state slot ", s, " is '", slot.name, "' in the file, expected '", name, "'");
+        if (slot.tensors.size() != live.params.size())
+            fail(source, ": ", live.display_name, " slot '", name, "' has ", slot.tensors.size(),
+                 " tensors, the optimizer has ", live.params.size(), " parameters");
+        std::vector<Tensor<T>> tensors;
+        for (std::size_t i = 0; i < live.params.size(); ++i) {
+            if (!slot.tensors[i]) {
+                if (!live.slots_may_be_absent)
+                    fail(source, ": ", live.display_name, " slot '", name, "' tensor ", i, " is missing");
+                tensors.emplace_back();  // what SGD holds before its first step
+                continue;
+            }
+            tensors.push_back(to_tensor<T>(*slot.tensors[i], shape_of(live.params[i]->value), source,
+                                           std::string(live.display_name) + " state"));
+        }
+        staged.slots.push_back(std::move(tensors));
+    }
+    return staged;
+}
+
+// OptimizerCodec<Opt>: layout(opt) describes a live optimizer; commit(opt, staged) applies
+// checked state and cannot fail. Specialised for each optimizer a checkpoint can hold.
+template <class Opt>
+struct OptimizerCodec;
+
+template <class T>
+struct OptimizerCodec<SGD<T>> {
+    static OptimizerLayout<T> layout(SGD<T>& opt) {
+        return {"sgd", "SGD", opt.lr(), {{"momentum", opt.momentum()}}, 0, {{"momentum_buffer", &opt.state()}},
+                true, opt.params()};
+    }
+    static void commit(SGD<T>& opt, StagedOptimizer<T>& staged) {
+        opt.set_lr(staged.lr);
+        opt.state() = std::move(staged.slots[0]);
+    }
+};
+
+template <class T>
+struct OptimizerCodec<Adam<T>> {
+    static OptimizerLayout<T> layout(Adam<T>& opt) {
+        const auto& o = opt.options();
+        return {"adam",
+                "Adam",
+                opt.lr(),
+                {{"beta1", o.beta1}, {"beta2", o.beta2}, {"eps", o.eps}},
+                static_cast<std::int64_t>(opt.step_count()),
+                {{"exp_avg", &opt.first_moments()}, {"exp_avg_sq", &opt.second_moments()}},
+                false,
+                opt.params()};
+    }
+    static void commit(Adam<T>& opt, StagedOptimizer<T>& staged) {
+        opt.set_lr(staged.lr);
+        opt.step_count() = static_cast<long>(staged.step);
+        opt.first_moments() = std::move(staged.slots[0]);
+        opt.second_moments() = std::move(staged.slots[1]);
+    }
+};
+
+}  // namespace ann::io
