@@ -177,6 +177,12 @@ TEST_CASE("text: a font can be loaded from a .ttf path at run time; bad files ar
     float sum = 0;
     for (float c : m.coverage) sum += c;
     CHECK(sum > 20);
+    // figures can be told to use it
+    set_default_font(f);
+    CHECK(default_font() == f);
+    CHECK(default_font()->name() == ttf);
+    set_default_font(nullptr);
+    CHECK(default_font() != f);
     CHECK_THROWS_WITH(Font::load("/nonexistent.ttf"), Catch::Contains("/nonexistent.ttf"));
     const std::string junk = (fs::temp_directory_path() / "ann_test_viz_junk.ttf").string();
     std::ofstream(junk) << "this is not a font at all";

@@ -2,7 +2,7 @@
 // A TrueType font rasterised by stb_truetype, for anti-aliased text in figures.
 //
 // Where the font comes from, first match wins:
-//   1. Font::load(path): any .ttf the caller names;
+//   1. set_default_font(Font::load(path)): any .ttf the caller names;
 //   2. the environment variable ANN_FONT (a .ttf path);
 //   3. the header ann/viz/embedded_font_data.hpp that ann's build generates from DejaVu Sans
 //      (cmake/AnnEmbedFont.cmake) and installs with the headers;
@@ -172,8 +172,20 @@ private:
     int ascent_ = 0, descent_ = 0, line_gap_ = 0;
 };
 
+namespace detail {
+inline std::shared_ptr<Font>& font_override() {
+    static std::shared_ptr<Font> font;
+    return font;
+}
+}  // namespace detail
+
+// Makes every figure drawn from now on use `font` (nullptr: back to the search below), e.g.
+//   ann::viz::set_default_font(ann::viz::Font::load("/path/to/font.ttf"));
+inline void set_default_font(std::shared_ptr<Font> font) { detail::font_override() = std::move(font); }
+
 // The font figures use unless told otherwise (see the top of this file for the search order).
 inline std::shared_ptr<Font> default_font() {
+    if (const auto& f = detail::font_override()) return f;
     static std::shared_ptr<Font> font = [] {
         if (const char* env = std::getenv("ANN_FONT"); env && *env) return Font::load(env);
 #ifdef ANN_VIZ_HAS_EMBEDDED_FONT
