@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "ann/core/rng.hpp"
 #include "ann/data/npy.hpp"
 
 using namespace ann;
@@ -171,4 +172,29 @@ TEST_CASE("npy: save is atomic and reports unwritable paths", "[npy]") {
     save_npy(p, t);
     CHECK_FALSE(std::ifstream(p + ".tmp").good());
     std::remove(p.c_str());
+}
+
+TEST_CASE("npy: random corruption of a valid file parses or throws ann::Error, nothing else", "[npy][hostile]") {
+    const std::string good = npy_file(f8_23, six_doubles);
+    Rng rng(42);
+    std::size_t parsed = 0, refused = 0;
+    for (int it = 0; it < 3000; ++it) {
+        std::string f = good;
+        const int flips = 1 + static_cast<int>(rng.below(4));
+        for (int k = 0; k < flips; ++k) {
+            // mostly the preamble and header, where the parser lives
+            const std::size_t at = rng.below(rng.below(4) == 0 ? f.size() : 80);
+            f[at] = static_cast<char>(rng.below(256));
+        }
+        if (rng.below(5) == 0) f.resize(rng.below(f.size() + 1));
+        try {
+            const NpyArray a = parse(f);
+            CHECK(a.bytes.size() == a.size() * npy_itemsize(a.type));
+            ++parsed;
+        } catch (const Error&) {
+            ++refused;
+        }
+    }
+    CHECK(parsed + refused == 3000);
+    CHECK(refused > 100);
 }

@@ -19,13 +19,12 @@ struct Grid2D {
     std::size_t nx = 0, ny = 0;
     std::vector<double> z;
     double at(std::size_t i, std::size_t j) const { return z[j * nx + i]; }
-    // Bilinear interpolation, clamped to the grid.
+    // Bilinear interpolation, clamped to the grid (which needs at least 2 x 2 points).
     double sample(double x, double y) const {
+        if (nx < 2 || ny < 2) fail("Grid2D: ", nx, "x", ny, " points cannot be interpolated (expected at least 2x2)");
         const double fx = std::clamp((x - x0) / dx, 0.0, double(nx - 1)), fy = std::clamp((y - y0) / dy, 0.0, double(ny - 1));
-        const std::size_t i = std::min<std::size_t>(static_cast<std::size_t>(fx), nx - 2 + (nx == 1));
-        const std::size_t j = std::min<std::size_t>(static_cast<std::size_t>(fy), ny - 2 + (ny == 1));
-        if (nx == 1 || ny == 1) return at(i, j);
-        const double u = fx - i, v = fy - j;
+        const std::size_t i = std::min(static_cast<std::size_t>(fx), nx - 2), j = std::min(static_cast<std::size_t>(fy), ny - 2);
+        const double u = fx - double(i), v = fy - double(j);
         return (1 - u) * (1 - v) * at(i, j) + u * (1 - v) * at(i + 1, j) + (1 - u) * v * at(i, j + 1) + u * v * at(i + 1, j + 1);
     }
 };
