@@ -29,7 +29,7 @@ struct Grid2D {
     }
 };
 
-// The points (N, 2) -> outputs (N,) of a model, evaluated in batches of rows.
+// A model as a function: points (N, 2) -> its N outputs (evaluated once over the whole grid).
 using Field = std::function<std::vector<double>(const Tensor<double>& points)>;
 
 inline Grid2D sample_field(const Field& f, double xlo, double xhi, double ylo, double yhi, double step) {
