@@ -29,6 +29,7 @@ public:
     void plot(std::vector<double> x, std::vector<double> y, const Style& s, const std::string& label = "") {
         if (x.size() != y.size()) fail("Axes::plot: ", x.size(), " x values but ", y.size(), " y values");
         series_.push_back({std::move(x), std::move(y), s, label, {}});
+        laid_out_ = false;
     }
     // y against 1..n, as the course's plots draw curves against the step.
     void plot(const std::vector<double>& y, const Style& s, const std::string& label = "") {
@@ -45,6 +46,7 @@ public:
         s.marker = Marker::circle;
         s.markersize = size;
         series_.push_back({std::move(x), std::move(y), s, "", std::move(c)});
+        laid_out_ = false;
     }
     // A picture of the data plane: f(x, y) gives the colour at each pixel centre (e.g. a filled
     // contour of a network's output); drawn beneath the curves.
@@ -66,8 +68,8 @@ public:
     void set_xlabel(const std::string& t, double font = 10) { xlabel_ = t, label_font_x_ = font; }
     void set_ylabel(const std::string& t, double font = 10) { ylabel_ = t, label_font_y_ = font; }
     void set_tick_labelsize(double font) { tick_font_ = font; }
-    void set_xlim(double lo, double hi) { xlim_ = Range{lo, hi}; }
-    void set_ylim(double lo, double hi) { ylim_ = Range{lo, hi}; }
+    void set_xlim(double lo, double hi) { xlim_ = Range{lo, hi}, laid_out_ = false; }
+    void set_ylim(double lo, double hi) { ylim_ = Range{lo, hi}, laid_out_ = false; }
     void set_ticks_visible(bool on) { ticks_ = on; }
     // An invisible axes draws nothing (plt's ax.axis('off') plus no frame).
     void set_visible(bool on) { visible_ = on; }
@@ -81,7 +83,7 @@ public:
     // The pixel box of the axes once the figure is laid out (valid after Figure::render).
     Rect box() const { return box_; }
     Point to_pixel(double x, double y) const {
-        const Range rx = view_x(), ry = view_y();
+        const Range rx = laid_out_ ? vx_ : view_x(), ry = laid_out_ ? vy_ : view_y();
         return {box_.x0 + (x - rx.lo) / (rx.hi - rx.lo) * box_.width(),
                 box_.y1 - (y - ry.lo) / (ry.hi - ry.lo) * box_.height()};
     }
@@ -124,6 +126,8 @@ private:
 
     void layout(const Rect& cell, double px_per_pt) {
         px_per_pt_ = px_per_pt;
+        // the view limits scan all data: computed once here, not per point drawn
+        vx_ = view_x(), vy_ = view_y(), laid_out_ = true;
         box_ = cell;
         if (!image_.empty()) {  // shrink to the image's aspect, centred
             const double sx = cell.width() / img_cols_, sy = cell.height() / img_rows_, s = std::min(sx, sy);
@@ -135,7 +139,7 @@ private:
 
     void draw(Canvas& cv) const {
         const double pt = px_per_pt_;
-        const Range rx = view_x(), ry = view_y();
+        const Range rx = vx_, ry = vy_;
         // background and plane fill
         cv.fill_rect(box_, colors::white());
         cv.set_clip(box_);
@@ -256,6 +260,8 @@ private:
     double legend_font_ = 10;
     Rect box_{};
     double px_per_pt_ = 100.0 / 72;
+    Range vx_, vy_;
+    bool laid_out_ = false;  // vx_, vy_ valid; any change of content or limits clears it
 };
 
 // Subplot spacing as fractions of the figure (matplotlib's rcParams figure.subplot.*).
