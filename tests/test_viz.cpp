@@ -495,3 +495,47 @@ TEST_CASE("homework_figures: part 4 with two architectures; an empty folder writ
     CHECK(share(p, 200, 150, 780, 1050, {255, 0, 0}) > 0.002);  // cnn_5, second colour
     fs::remove_all(d);
 }
+
+TEST_CASE("svg: the same figure as vector elements, text escaped, rasters embedded", "[viz][svg]") {
+    const fs::path d = fresh_dir("svg");
+    Figure fig(4, 3);
+    Axes& ax = *fig.subplots(1, 1)[0];
+    Style s;
+    s.color = Color::hex("#ff0000");
+    s.linestyle = LineStyle::dashed;
+    ax.plot({0, 10}, {5, 5}, s, "a");
+    ax.set_xlim(0, 10);
+    ax.set_ylim(0, 10);
+    ax.set_title("training of <cnn_4> & co");
+    ax.legend({{"a", s}});
+    fig.save((d / "f.svg").string());
+    std::ifstream in(d / "f.svg");
+    const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0) == 0);
+    CHECK(svg.find("width=\"400\" height=\"300\"") != std::string::npos);
+    CHECK(svg.size() - svg.rfind("</svg>") == 7);
+    auto count = [&](const std::string& needle) {
+        std::size_t n = 0;
+        for (std::size_t at = svg.find(needle); at != std::string::npos; at = svg.find(needle, at + 1)) ++n;
+        return n;
+    };
+    CHECK(count("<g ") == count("</g>"));
+    CHECK(svg.find("training of &lt;cnn_4&gt; &amp; co") != std::string::npos);
+    // the red dashed curve from (0, 5) to (10, 5) in pixels
+    const Point a = ax.to_pixel(0, 5), b = ax.to_pixel(10, 5);
+    char pts[96];
+    std::snprintf(pts, sizeof pts, "points=\"%g,%g %g,%g \"", a.x, a.y, b.x, b.y);
+    CHECK(svg.find(pts) != std::string::npos);
+    CHECK(count("stroke=\"#ff0000\"") == 2);  // curve and legend handle
+    CHECK(count("stroke-dasharray") == 2);
+    CHECK(count("<text ") >= 10);             // ticks, title, legend
+
+    // the decision boundary's regions are an embedded PNG
+    Tensor<double> x = {{-1.0, -1.0}, {1.0, 1.0}};
+    part1_boundary((d / "b.svg").string(), [](const Tensor<double>& p) { return std::vector<double>(p.shape()[0], 0.7); }, x, {0, 1});
+    std::ifstream bin(d / "b.svg");
+    const std::string b_svg((std::istreambuf_iterator<char>(bin)), std::istreambuf_iterator<char>());
+    CHECK(b_svg.find("xlink:href=\"data:image/png;base64,iVBORw0KGgo") != std::string::npos);
+    CHECK(b_svg.find("<circle") != std::string::npos);
+    fs::remove_all(d);
+}

@@ -185,6 +185,21 @@ public:
             }
     }
 
+    // Blends an RGBA float image (rows x cols x 4, values 0..1, straight alpha) into `dst`.
+    void image_rgba(const std::vector<float>& rgba, int cols, int rows, const Rect& dst) {
+        const int x0 = static_cast<int>(std::floor(dst.x0)), x1 = static_cast<int>(std::ceil(dst.x1));
+        const int y0 = static_cast<int>(std::floor(dst.y0)), y1 = static_cast<int>(std::ceil(dst.y1));
+        for (int y = std::max(y0, 0); y < std::min(y1, h_); ++y)
+            for (int x = std::max(x0, 0); x < std::min(x1, w_); ++x) {
+                if (!in_clip(x, y)) continue;
+                const double u = (x + 0.5 - dst.x0) / dst.width(), v = (y + 0.5 - dst.y0) / dst.height();
+                if (u < 0 || u >= 1 || v < 0 || v >= 1) continue;
+                const int ix = std::min(cols - 1, static_cast<int>(u * cols)), iy = std::min(rows - 1, static_cast<int>(v * rows));
+                const float* p = &rgba[(static_cast<std::size_t>(iy) * cols + ix) * 4];
+                blend(x, y, {p[0], p[1], p[2], 1.0f}, p[3]);
+            }
+    }
+
     // ---- output ---------------------------------------------------------------------------
     std::vector<unsigned char> rgb8() const {
         std::vector<unsigned char> out(rgb_.size());

@@ -1,7 +1,7 @@
 #pragma once
 // The homework's figures, with the content and layout of the course's utils.py helpers
 // (part1PlotBoundary, part2Plots, part3Plots, visualizeWeights, part4Plots, part5Plots), drawn
-// by ann::viz and written as PNG. homework_figures(dir) draws all of parts 3-5 from the JSON
+// by ann::viz and written as PNG (or SVG, for paths ending in ".svg"). homework_figures(dir) draws all of parts 3-5 from the JSON
 // files the training programs leave in dir (layout: see results.hpp and docs).
 #include <algorithm>
 #include <cmath>
@@ -48,7 +48,7 @@ inline void part1_boundary(const std::string& path, const Field& f, const Tensor
     ax.set_xlabel("x1");
     ax.set_ylabel("x2");
     ax.set_title(title);
-    fig.save_png(path);
+    fig.save(path);
 }
 
 // ---- part 2 --------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ inline void part2_grid(const std::string& path, const Tensor<double>& out, std::
     const RgbImage g = make_grid(imgs, o);
     Figure fig(8, 8);
     fig.subplots(1, 1)[0]->imshow(g.rgb, g.cols, g.rows);
-    fig.save_png(path);
+    fig.save(path);
 }
 
 // ---- part 3 --------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ inline void part3_plots(const std::string& path, const std::vector<Part3Result>&
     decorate(*ax[2], "test_vs_training_accuracy", TitleLoc::left, "training", "test");
     decorate(*ax[3], "validation_vs_training_accuracy", TitleLoc::right, "training", "validation");
     fig.legend(names, Loc::upper_center, 3, kFont);
-    fig.save_png(path);
+    fig.save(path);
 }
 
 // visualizeWeights: the first layer's weights as a ceil(sqrt(n)) x ceil(sqrt(n)) grid of small
@@ -140,7 +140,7 @@ inline void visualize_weights(const std::string& path, const Tensor<double>& w) 
         axes[k]->imshow(std::move(rgb), static_cast<int>(wd), static_cast<int>(h));
     }
     for (std::size_t k = n; k < axes.size(); ++k) axes[k]->set_visible(false);
-    fig.save_png(path);
+    fig.save(path);
 }
 
 // ---- part 4 --------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ inline void part4_plots(const std::string& path, const std::vector<Part4Result>&
     decorate(*ax[1], "gradient_magnitudes", TitleLoc::right, "step", "|grad_loss|");
     ax[1]->legend(acts, Loc::upper_right, kSmallLegend);
     fig.legend(names, Loc::upper_center, 3, kFont);
-    fig.save_png(path);
+    fig.save(path);
 }
 
 // ---- part 5 --------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ inline void part5_plots(const std::string& path, const Part5Result& r) {
     decorate(*ax[0], "training_losses", TitleLoc::left, "step", "loss");
     decorate(*ax[1], "validation_accuracies", TitleLoc::right, "step", "accuracy");
     fig.legend(entries, Loc::upper_center, 3, kFont);
-    fig.save_png(path);
+    fig.save(path);
 }
 
 // Validation accuracy of the scheduled-learning-rate runs against the epoch (step * record_every
@@ -217,7 +217,7 @@ inline void scheduled_lr_plot(const std::string& path, const ScheduledResult& r)
     }
     decorate(ax, title, TitleLoc::center, "epoch", "validation accuracy (%)");
     ax.legend(entries, Loc::lower_right, kSmallLegend + 2);
-    fig.save_png(path);
+    fig.save(path);
 }
 
 // ---- all of parts 3-5 ----------------------------------------------------------------------

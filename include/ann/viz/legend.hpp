@@ -80,13 +80,15 @@ inline Point legend_origin(Loc loc, const Rect& anchor, double w, double h, doub
 }
 
 // px_per_pt converts the entries' line widths and marker sizes.
-inline void draw_legend_handle(Canvas& cv, const Style& s, double x, double y_mid, double w, double px_per_pt) {
+template <class S>
+void draw_legend_handle(S& cv, const Style& s, double x, double y_mid, double w, double px_per_pt) {
     if (s.line)
         cv.line({x, y_mid}, {x + w, y_mid}, s.color, s.linewidth * px_per_pt, s.linestyle);
     if (s.marker == Marker::circle) cv.fill_circle({x + w / 2, y_mid}, s.markersize * px_per_pt / 2, s.color);
 }
 
-inline void rounded_rect(Canvas& cv, const Rect& r, double radius, const Color& fill, const Color& edge, double edge_w) {
+template <class S>
+void rounded_rect(S& cv, const Rect& r, double radius, const Color& fill, const Color& edge, double edge_w) {
     auto outline = [&](double inset) {
         std::vector<Point> p;
         const double rr = std::max(0.0, radius - inset);
@@ -107,7 +109,8 @@ inline void rounded_rect(Canvas& cv, const Rect& r, double radius, const Color& 
 }
 
 // Draws the legend with its top-left at `origin`.
-inline void draw_legend(Canvas& cv, const std::vector<LegendEntry>& entries, const LegendLayout& L, Point origin,
+template <class S>
+void draw_legend(S& cv, const std::vector<LegendEntry>& entries, const LegendLayout& L, Point origin,
                         double px_per_pt) {
     const Rect box{origin.x, origin.y, origin.x + L.box_w, origin.y + L.box_h};
     rounded_rect(cv, box, 0.2 * L.font_px, colors::white().with_alpha(0.8f), Color::gray(0.8f), 1.0 * px_per_pt);

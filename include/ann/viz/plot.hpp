@@ -5,7 +5,7 @@
 //   axes[0]->plot(y, {colors::course(0), 2.0}, "mlp_1");   // x = 1..n
 //   axes[0]->set_title("training_loss", TitleLoc::left, 18);
 //   fig.legend(entries, Loc::upper_center, 3, 18);
-//   fig.save_png("part3_plots.png");
+//   fig.save_png("part3_plots.png");        // or save_svg, or save (by extension)
 // Sizes (line widths, fonts, ticks) are in points; the figure's dpi turns them into pixels.
 #include <array>
 #include <functional>
@@ -17,6 +17,7 @@
 
 #include "ann/viz/canvas.hpp"
 #include "ann/viz/legend.hpp"
+#include "ann/viz/svg.hpp"
 #include "ann/viz/ticks.hpp"
 
 namespace ann::viz {
@@ -137,20 +138,29 @@ private:
         }
     }
 
-    void draw(Canvas& cv) const {
+    // S is a drawing surface: Canvas (PNG) or SvgSurface (SVG), with the same drawing calls.
+    template <class S>
+    void draw(S& cv) const {
         const double pt = px_per_pt_;
         const Range rx = vx_, ry = vy_;
         // background and plane fill
         cv.fill_rect(box_, colors::white());
         cv.set_clip(box_);
         if (fill_fn_) {
-            for (int py = static_cast<int>(std::floor(box_.y0)); py < static_cast<int>(std::ceil(box_.y1)); ++py)
-                for (int px = static_cast<int>(std::floor(box_.x0)); px < static_cast<int>(std::ceil(box_.x1)); ++px) {
+            // sampled at pixel centres into an RGBA raster covering the box's pixels
+            const int x0 = static_cast<int>(std::floor(box_.x0)), x1 = static_cast<int>(std::ceil(box_.x1));
+            const int y0 = static_cast<int>(std::floor(box_.y0)), y1 = static_cast<int>(std::ceil(box_.y1));
+            std::vector<float> rgba(static_cast<std::size_t>(x1 - x0) * (y1 - y0) * 4);
+            for (int py = y0; py < y1; ++py)
+                for (int px = x0; px < x1; ++px) {
                     const double x = rx.lo + (px + 0.5 - box_.x0) / box_.width() * (rx.hi - rx.lo);
                     const double y = ry.lo + (box_.y1 - py - 0.5) / box_.height() * (ry.hi - ry.lo);
                     const double cov = std::clamp(std::min({px + 1 - box_.x0, box_.x1 - px, py + 1 - box_.y0, box_.y1 - py}), 0.0, 1.0);
-                    cv.blend(px, py, fill_fn_(x, y), static_cast<float>(cov));
+                    const Color c = fill_fn_(x, y);
+                    float* q = &rgba[(static_cast<std::size_t>(py - y0) * (x1 - x0) + (px - x0)) * 4];
+                    q[0] = c.r, q[1] = c.g, q[2] = c.b, q[3] = c.a * static_cast<float>(cov);
                 }
+            cv.image_rgba(rgba, x1 - x0, y1 - y0, Rect{double(x0), double(y0), double(x1), double(y1)});
         }
         if (!image_.empty()) cv.image(image_, img_cols_, img_rows_, box_);
         for (const auto& s : series_) {
@@ -307,8 +317,10 @@ public:
     // A title for the whole figure, centred, with its bottom at `y` (figure fraction from the bottom).
     void suptitle(const std::string& t, double y = 0.98, double font = 12) { sup_ = t, sup_y_ = y, sup_font_ = font; }
 
-    Canvas render() {
-        Canvas cv(width_px(), height_px());
+    // Lays out the axes and draws everything on `surface` (a Canvas or an SvgSurface of
+    // width_px() x height_px()).
+    template <class S>
+    void draw(S& cv) {
         const double W = width_px(), H = height_px();
         for (std::size_t i = 0; i < axes_.size(); ++i) {
             const auto& r = rects_[i];
@@ -325,9 +337,25 @@ public:
             const LegendLayout L = legend_layout(legend_, font_px, legend_ncol_);
             draw_legend(cv, legend_, L, legend_origin(legend_loc_, {0, 0, W, H}, L.box_w, L.box_h, 0.5 * font_px), pt);
         }
+    }
+    Canvas render() {
+        Canvas cv(width_px(), height_px());
+        draw(cv);
         return cv;
     }
     void save_png(const std::string& path) { render().save_png(path); }
+    void save_svg(const std::string& path) {
+        SvgSurface svg(width_px(), height_px());
+        draw(svg);
+        svg.save(path);
+    }
+    // SVG if the path ends in ".svg", PNG otherwise.
+    void save(const std::string& path) {
+        if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".svg") == 0)
+            save_svg(path);
+        else
+            save_png(path);
+    }
 
     const std::vector<std::unique_ptr<Axes>>& axes() const { return axes_; }
 
