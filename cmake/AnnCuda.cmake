@@ -8,6 +8,10 @@ set_property(CACHE ANN_WITH_CUDA PROPERTY STRINGS AUTO ON OFF)
 set(ANN_CUDA_ENABLED OFF)
 
 if(NOT ANN_WITH_CUDA STREQUAL "OFF")
+  # nvcc is often not on PATH; /usr/local/cuda is where the toolkit installs it.
+  if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc CACHE FILEPATH "CUDA compiler")
+  endif()
   include(CheckLanguage)
   check_language(CUDA)
   set(_ann_cuda_missing "")

@@ -23,9 +23,11 @@ namespace ann::cuda::detail {
 #define ANN_CUDA_CHECK(call)                                                                      \
     do {                                                                                          \
         const cudaError_t ann_status_ = (call);                                                   \
-        if (ann_status_ != cudaSuccess)                                                           \
+        if (ann_status_ != cudaSuccess) {                                                         \
+            static_cast<void>(cudaGetLastError()); /* not left for a later launch check */        \
             ::ann::cuda::detail::throw_failed("CUDA", #call, cudaGetErrorString(ann_status_),     \
                                               static_cast<int>(ann_status_), __FILE__, __LINE__); \
+        }                                                                                         \
     } while (0)
 
 #define ANN_CUDNN_CHECK(call)                                                                     \

@@ -3,6 +3,7 @@
 // the program: cudnnFind* (times each algorithm on the GPU) or cuDNN's heuristics (no timing),
 // as Context::options().conv_algo says. The workspace each choice needs is recorded so the
 // layer can size the context's shared workspace before a graph capture.
+#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <mutex>
