@@ -22,6 +22,13 @@ if(NOT ANN_WITH_CUDA STREQUAL "OFF")
     endif()
     enable_language(CUDA)
     find_package(CUDAToolkit)
+    # A toolkit without cuBLAS (an nvcc-only install): take the pip wheel's, given as
+    # CUBLAS_LIBRARY + CUBLAS_INCLUDE_DIR (scripts/gpu-check.sh finds them).
+    if(CUDAToolkit_FOUND AND NOT TARGET CUDA::cublas AND CUBLAS_LIBRARY AND CUBLAS_INCLUDE_DIR)
+      add_library(CUDA::cublas UNKNOWN IMPORTED)
+      set_target_properties(CUDA::cublas PROPERTIES IMPORTED_LOCATION "${CUBLAS_LIBRARY}"
+        INTERFACE_INCLUDE_DIRECTORIES "${CUBLAS_INCLUDE_DIR}")
+    endif()
     if(NOT CUDAToolkit_FOUND OR NOT TARGET CUDA::cublas)
       set(_ann_cuda_missing "the CUDA toolkit's cuBLAS")
     else()

@@ -7,8 +7,9 @@
 #   lib/        OpenBLAS (shared; the static one alone is 58 MB) + libgfortran + libquadmath,
 #               the cmake config files of the header-only packages, with their /usr layout kept
 #               so their relative prefixes still resolve
-# Everything comes from this machine's Debian packages. Prints the bundle's size (must stay
-# under the device tool's 64 MiB carry limit, with the working tree).
+# Everything comes from this machine's Debian packages. The folder is about 57 MiB, too close to
+# the device tool's 64 MiB limit (carry + working tree), so it is also packed as
+# .gpu-pack/gpu-bundle.tar.xz (about 7 MB): carry .gpu-pack; scripts/gpu-check.sh unpacks it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=.gpu-bundle
@@ -34,3 +35,7 @@ cp "$(readlink -f /usr/lib/x86_64-linux-gnu/libquadmath.so.0)" "$B/lib/libquadma
 strip --strip-unneeded "$B/lib/"*.so.* 2>/dev/null || true
 
 du -sh "$B"
+mkdir -p .gpu-pack
+tar -cf - "$B" | xz -T2 -6 > .gpu-pack/gpu-bundle.tar.xz.tmp
+mv .gpu-pack/gpu-bundle.tar.xz.tmp .gpu-pack/gpu-bundle.tar.xz
+du -sh .gpu-pack/gpu-bundle.tar.xz
