@@ -96,7 +96,7 @@ head -n 40 "$OUT/env.txt"
 
 B=$ROOT/build/gpu
 step configure 300 cmake --preset gpu -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" "${cmake_extra[@]}" || { echo "configure failed"; exit 1; }
-step build 400 cmake --build --preset gpu -j "$(nproc)" || { echo "build failed"; exit 1; }
+step build 400 cmake --build --preset gpu -j "${JOBS:-$(nproc)}" || { echo "build failed"; exit 1; }
 
 step tests 240 "$B/tests/cuda/test_cuda" --durations yes
 step conv 120 "$B/benchmarks/cuda/bench_cuda_conv" "$OUT/conv.jsonl" 50 30
