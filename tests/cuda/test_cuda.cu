@@ -179,12 +179,13 @@ namespace {
 
 // 50 steps of cnn_4 on the same random batches, CPU vs GPU (eager or through TrainStep).
 std::vector<float> cpu_curve(ann::Sequential<float>& m, ann::Optimizer<float>& opt, const std::vector<std::uint8_t>& img,
-                             const std::vector<std::uint8_t>& lab, const std::vector<int>& order, std::size_t B, int steps) {
+                             const std::vector<std::uint8_t>& lab, const std::vector<int>& order, std::size_t B, int steps,
+                             int first = 0) {
     ann::CrossEntropyLoss<float> ce;
     std::vector<float> curve;
     Tensor<float> x = Tensor<float>::from_shape({B, 3, 32, 32});
     std::vector<int> t(B);
-    for (int s = 0; s < steps; ++s) {
+    for (int s = first; s < first + steps; ++s) {
         for (std::size_t b = 0; b < B; ++b) {
             const std::size_t i = order[s * B + b];
             for (std::size_t j = 0; j < 3072; ++j) x.data()[b * 3072 + j] = float(img[i * 3072 + j]) * (1.0f / 255.0f);
@@ -250,6 +251,40 @@ TEST_CASE("cnn_4: 50 Adam steps give the CPU's loss curve (eager and CUDA graph)
 
 TEST_CASE("cnn_4: 50 SGD steps give the CPU's loss curve (CUDA graph)", "[cuda][train]") {
     check_training(false, true);
+}
+
+TEST_CASE("TrainStep re-captures its graph after evaluate() moved the layers' buffers", "[cuda][train]") {
+    const std::size_t B = 50, steps = 10, n = B * steps;
+    ann::Rng rng(40);
+    std::vector<std::uint8_t> img(n * 3072), lab(n);
+    for (auto& v : img) v = std::uint8_t(rng.below(256));
+    for (auto& v : lab) v = std::uint8_t(rng.below(10));
+    std::vector<int> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = int(i);
+    rng.shuffle(order.begin(), order.end());
+    for (const char* arch : {"cnn_3", "mlp_2"}) {
+        ann::Rng init(41);
+        auto cpu = ann::models::homework<float>(arch, ann::models::Activation::relu, init);
+        auto gpu = cu::to_device(cpu);
+        ann::Adam<float> copt(cpu.parameters());
+        cu::Adam gopt(gpu.parameters());
+        cu::DeviceDataset data(img.data(), lab.data(), n, {3, 32, 32}, 10);
+        cu::CrossEntropyLoss ce;
+        cu::TrainStep step(gpu, ce, gopt, data, {B, true});
+        step.start_epoch(order);
+        for (int s = 0; s < 5; ++s) step.step();
+        cu::evaluate(gpu, data, 400);  // larger batch: every layer buffer is reallocated
+        for (int s = 0; s < 5; ++s) step.step();
+        INFO(arch << ", TrainStep: " << step.graph_status());
+        CHECK(step.recaptures() == 1);
+        CHECK(step.graph_active());
+        const auto h = step.history();
+        auto ref = cpu_curve(cpu, copt, img, lab, order, B, 5);
+        const auto rest = cpu_curve(cpu, copt, img, lab, order, B, 5, 5);
+        ref.insert(ref.end(), rest.begin(), rest.end());
+        REQUIRE(h.loss.size() == ref.size());
+        for (std::size_t s = 0; s < ref.size(); ++s) CHECK(std::abs(h.loss[s] - ref[s]) < 1e-3);
+    }
 }
 
 TEST_CASE("evaluate matches a CPU pass over the same data", "[cuda][eval]") {

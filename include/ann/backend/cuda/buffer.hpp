@@ -1,12 +1,24 @@
 #pragma once
 // DeviceBuffer<T>: an owning, move-only array in GPU memory (cudaMalloc, never managed memory).
 // reserve() only grows, so a training loop with a fixed batch size allocates once.
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 #include "ann/backend/cuda/check.hpp"
 
 namespace ann::cuda {
+
+namespace detail {
+// Counts every device allocation and free made through DeviceBuffer. A captured CUDA graph holds
+// raw pointers: TrainStep compares this count with the one at capture time and re-captures
+// when memory may have moved (e.g. evaluate() grew the layers' buffers to a larger batch).
+inline std::atomic<std::uint64_t>& allocation_epoch() {
+    static std::atomic<std::uint64_t> epoch{0};
+    return epoch;
+}
+}  // namespace detail
 
 template <class T>
 class DeviceBuffer {
@@ -33,6 +45,7 @@ public:
         release();
         void* p = nullptr;
         ANN_CUDA_CHECK(cudaMalloc(&p, n * sizeof(T)));
+        ++detail::allocation_epoch();
         p_ = static_cast<T*>(p);
         capacity_ = n;
     }
@@ -42,7 +55,10 @@ public:
 
 private:
     void release() noexcept {
-        if (p_) ANN_CUDA_NOTHROW(cudaFree(p_));
+        if (p_) {
+            ANN_CUDA_NOTHROW(cudaFree(p_));
+            ++detail::allocation_epoch();
+        }
         p_ = nullptr;
         capacity_ = 0;
     }

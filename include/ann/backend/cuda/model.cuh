@@ -42,17 +42,25 @@ public:
         for (auto& l : layers_) cur = &l->forward(*cur);
         return *cur;
     }
-    // Returns the gradient of the model's input (empty when set_input_grad(false)).
+    // Returns the gradient of the model's input (empty when set_input_grad(false)). A layer
+    // whose input gradient is off ends the pass: the layers before it get no gradient.
     const DeviceTensor& backward(const DeviceTensor& dy) {
         if (layers_.empty()) fail("DeviceModel: backward on an empty model");
         const DeviceTensor* cur = &dy;
-        for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) cur = &(*it)->backward(*cur);
+        for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) {
+            cur = &(*it)->backward(*cur);
+            if (!(*it)->input_grad()) break;
+        }
         return *cur;
     }
-    // Training never needs the gradient of the images: turning it off skips the first layer's
-    // backward-data work.
+    // Training never needs the gradient of the images: turning it off skips the input-gradient
+    // work of every layer up to and including the first one with parameters (nothing before
+    // it has a gradient to feed).
     void set_input_grad(bool on) {
-        if (!layers_.empty()) layers_.front()->set_input_grad(on);
+        for (auto& l : layers_) {
+            l->set_input_grad(on);
+            if (!l->parameters().empty()) break;
+        }
     }
 
     std::vector<DeviceParameter*> parameters() {

@@ -6,6 +6,9 @@
 //              sizes every buffer); later steps replay a CUDA graph of it, which removes the
 //              per-kernel launch overhead. If capturing fails (a library call that cannot be
 //              captured), it falls back to eager steps and says why in graph_status().
+//              Any device allocation or free since the capture (evaluate() with a larger batch,
+//              a new tensor) may have moved the buffers the graph points to: the next step then
+//              runs eagerly again and the one after re-captures.
 //   evaluate:  mean loss and accuracy over a whole DeviceDataset in large batches, one host
 //              sync at the end.
 // The per-step loss and correct count stay on the device until history() reads them: one copy
@@ -61,6 +64,11 @@ public:
 
     void step() {
         if (done_ >= steps_) fail("TrainStep: epoch finished (", steps_, " steps); call start_epoch");
+        if (exec_ && detail::allocation_epoch().load() != captured_epoch_) {
+            destroy_graph();
+            warm_ = 0;
+            ++recaptures_;
+        }
         if (!o_.use_graph || warm_ == 0 || graph_failed_) {
             enqueue();
             ++warm_;
@@ -92,6 +100,8 @@ public:
     }
 
     bool graph_active() const { return exec_ != nullptr; }
+    // How often a graph was dropped because device memory changed since its capture.
+    std::size_t recaptures() const { return recaptures_; }
     // "graph", "eager (graphs off)", "eager (warm-up)" or "eager (capture failed: ...)".
     std::string graph_status() const {
         if (!o_.use_graph) return "eager (graphs off)";
@@ -127,6 +137,7 @@ private:
             ANN_CUDA_CHECK(cudaStreamEndCapture(s, &graph));
             ANN_CUDA_CHECK(cudaGraphInstantiate(&exec_, graph, 0));
             ANN_CUDA_CHECK(cudaGraphDestroy(graph));
+            captured_epoch_ = detail::allocation_epoch().load();
         } catch (const Error& e) {
             if (graph) cudaGraphDestroy(graph);
             exec_ = nullptr;
@@ -151,7 +162,8 @@ private:
     DeviceBuffer<int> correct_hist_;
     DeviceTensor x_;
     DeviceLabels y_;
-    std::size_t steps_ = 0, done_ = 0, warm_ = 0;
+    std::size_t steps_ = 0, done_ = 0, warm_ = 0, recaptures_ = 0;
+    std::uint64_t captured_epoch_ = 0;
     cudaGraphExec_t exec_ = nullptr;
     bool graph_failed_ = false;
     std::string graph_error_;
