@@ -51,6 +51,7 @@ protected:
     }
     Context* ctx_;
     bool input_grad_ = true;
+    DeviceTensor no_grad_;  // what backward returns when the input gradient is off: empty
 };
 
 // y = x W^T + b.  x is (N, in), W is (out, in), b is (out,), y is (N, out).
@@ -98,7 +99,7 @@ public:
         if (has_bias_)
             ANN_CUBLAS_CHECK(cublasSgemv(ctx_->cublas(), CUBLAS_OP_N, out_, N, &one, dy.data(), out_,
                                          ctx_->ones(N), 1, &one, bias_.grad.data(), 1));
-        if (!input_grad_) return dx_;
+        if (!input_grad_) return no_grad_;
         // dx^T (in, N) = W^T (in, out) . dy^T (out, N)
         dx_.resize(x_->shape());
         ANN_CUBLAS_CHECK(cublasSgemm(ctx_->cublas(), CUBLAS_OP_N, CUBLAS_OP_N, in_, N, out_, &one, weight_.value.data(),
@@ -180,7 +181,7 @@ public:
                                                        weight_.grad.data()));
         if (has_bias_)
             ANN_CUDNN_CHECK(cudnnConvolutionBackwardBias(ctx_->cudnn(), &one, ydesc_, dy.data(), &one, bdesc_, bias_.grad.data()));
-        if (!input_grad_) return dx_;
+        if (!input_grad_) return no_grad_;
         dx_.resize(x_shape_);
         ANN_CUDNN_CHECK(cudnnConvolutionBackwardData(ctx_->cudnn(), &one, wdesc_, weight_.value.data(), ydesc_, dy.data(),
                                                      cdesc_, algos_->bwd_data, ws, algos_->workspace_bytes, &zero, xdesc_,
@@ -234,7 +235,7 @@ public:
     }
     const DeviceTensor& backward(const DeviceTensor& dy) override {
         check_grad(dy, y_);
-        if (!input_grad_) return dx_;
+        if (!input_grad_) return no_grad_;
         dx_.resize(x_shape_);
         const float one = 1, zero = 0;
         ANN_CUDNN_CHECK(cudnnPoolingBackward(ctx_->cudnn(), pdesc_, &one, ydesc_, y_.data(), ydesc_, dy.data(), xdesc_,
@@ -277,7 +278,7 @@ public:
     }
     const DeviceTensor& backward(const DeviceTensor& dy) override {
         check_grad(dy, y_);
-        if (!input_grad_) return dx_;
+        if (!input_grad_) return no_grad_;
         dx_.resize(x_shape_);
         const float one = 1, zero = 0;
         ANN_CUDNN_CHECK(cudnnActivationBackward(ctx_->cudnn(), adesc_, &one, desc_, y_.data(), desc_, dy.data(), desc_,
