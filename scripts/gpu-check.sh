@@ -104,7 +104,7 @@ python3 benchmarks/cuda/summarize_conv.py "$OUT/conv.jsonl" > "$OUT/conv_summary
 step train 180 "$B/benchmarks/cuda/bench_cuda_train" "$OUT/train.jsonl" 300 10000
 step torch 240 python3 benchmarks/cuda/bench_torch.py --out "$OUT/torch.jsonl" --ours "$OUT/train.jsonl" --summary "$OUT/summary.md" --steps 300 --eval-samples 10000
 if command -v compute-sanitizer > /dev/null; then
-  step memcheck 150 compute-sanitizer --tool memcheck --leak-check full --report-api-errors no --error-exitcode 3 \
+  ANN_CUDA_CONV_ALGO=heuristic step memcheck 150 compute-sanitizer --tool memcheck --leak-check full --report-api-errors no --error-exitcode 3 \
     "$B/tests/cuda/test_cuda" "[layers],[loss],[optim],[data],[errors]"
 fi
 echo "== done, status $status; results in $OUT"

@@ -6,6 +6,8 @@
 // Context::get() makes one on first use, on the device that is current at that moment
 // (cudaSetDevice before the first call chooses the GPU at run time).
 #include <cstddef>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "ann/backend/cuda/buffer.hpp"
@@ -49,9 +51,21 @@ public:
     Context(const Context&) = delete;
     Context& operator=(const Context&) = delete;
 
+    // The shared context. Its options come from the environment, so a program's algorithm
+    // choice can be changed without rebuilding it:
+    //   ANN_CUDA_CONV_ALGO=heuristic   cuDNN's heuristics instead of timing every algorithm
+    //                                  (much faster under compute-sanitizer)
+    //   ANN_CUDA_TF32=1                allow TF32 tensor cores
     static Context& get() {
-        static Context ctx;
+        static Context ctx(options_from_env());
         return ctx;
+    }
+    static ContextOptions options_from_env() {
+        ContextOptions o;
+        if (const char* a = std::getenv("ANN_CUDA_CONV_ALGO"); a && std::string(a) == "heuristic")
+            o.conv_algo = ConvAlgoChoice::heuristic;
+        if (const char* t = std::getenv("ANN_CUDA_TF32"); t && std::string(t) == "1") o.allow_tf32 = true;
+        return o;
     }
 
     cudaStream_t stream() const { return stream_; }
