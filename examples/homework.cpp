@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
     auto* tai = app.add_option("--train-acc-images", o.train_acc_images,
                    "Training accuracy is measured on a fixed class-balanced subset of this many training "
                    "images (0: the whole training set)")->capture_default_str();
+    app.add_option("--record-every", o.record_every, "Record curves every this many steps (the homework: 10)")
+        ->check(CLI::PositiveNumber)->capture_default_str();
     app.add_option("--eval-batch", o.eval_batch, "Batch size of evaluation passes")->check(CLI::PositiveNumber)
         ->capture_default_str();
     app.add_option("--part5-arch", o.part5_arch,
