@@ -104,6 +104,26 @@ TEST_CASE("tar reader rejects corrupt and truncated archives with the archive's 
     }
 }
 
+TEST_CASE("tar reader survives random corruption: parses or throws ann::Error", "[data][tar]") {
+    const std::string base = testutil::tar_member("././@LongLink", std::string(120, 'n') + '\0', 'L') +
+                             testutil::tar_member("a", "hello") + testutil::tar_member("pax", "21 path=from/pax.bin\n", 'x') +
+                             testutil::tar_member("b", std::string(600, 'b')) + testutil::tar_end();
+    Rng r(11);
+    std::size_t errors = 0;
+    for (int it = 0; it < 3000; ++it) {
+        std::string t = base;
+        const int flips = 1 + static_cast<int>(r.below(8));
+        for (int f = 0; f < flips; ++f) t[r.below(t.size())] = static_cast<char>(r.below(256));
+        if (r.below(4) == 0) t.resize(r.below(t.size()));
+        try {
+            read_all(t);
+        } catch (const ann::Error&) {
+            ++errors;
+        }
+    }
+    CHECK(errors > 0);
+}
+
 TEST_CASE("tar.gz: gzip layer round trip and truncated gzip", "[data][tar]") {
     TempDir t("targz");
     const std::string tar = testutil::tar_member("x/y.bin", std::string(5000, 'q')) + testutil::tar_end();

@@ -1,5 +1,5 @@
 #pragma once
-// JSON results files (layout: docs/results-layout.md) and reading them back.
+// JSON results files (layout: docs/cifar.md) and reading them back.
 #include <fstream>
 #include <functional>
 #include <sstream>
