@@ -11,8 +11,12 @@
 
 #include "ann/data/cifar10_fetch.hpp"
 
+#ifndef ANN_DEFAULT_DATA_DIR
+#define ANN_DEFAULT_DATA_DIR "data"
+#endif
+
 int main(int argc, char** argv) {
-    std::string data_dir = "data", archive;
+    std::string data_dir = ANN_DEFAULT_DATA_DIR, archive;
     if (const char* env = std::getenv("ANN_DATA")) data_dir = env;
     bool verify_only = false, force = false, keep = false;
     CLI::App app{"Download or extract CIFAR-10 (binary release) and verify it against the published MD5s."};

@@ -31,8 +31,12 @@ namespace hw {
 using ann::train::Json;
 namespace fs = std::filesystem;
 
+#ifndef ANN_DEFAULT_DATA_DIR
+#define ANN_DEFAULT_DATA_DIR "data"
+#endif
+
 struct Options {
-    std::string data_dir = "data";
+    std::string data_dir = ANN_DEFAULT_DATA_DIR;
     std::string archive;               // --from: extract this archive first
     std::string out = "results";
     std::vector<int> parts{3, 4, 5};
@@ -274,11 +278,12 @@ inline void part5(const Options& o, Prepared& p, ann::train::Progress& progress)
     // Scheduled learning rate.
     const std::size_t E = o.schedule_epochs, spe = p.steps_per_epoch;
     if (E < 3) ann::fail("--schedule-epochs must be at least 3");
-    auto clamp = [&](std::size_t e, std::size_t lo) { return std::min(std::max(e, lo), E - 1); };
+    // Each learning rate gets at least one epoch: 1 <= e1 < e2 < E.
+    auto clamp = [&](std::size_t e, std::size_t lo, std::size_t hi) { return std::min(std::max(e, lo), hi); };
     std::size_t e1 = o.switch1 ? o.switch1
                                : ann::train::plateau_epoch(j["val_acc_curve_1"].get<std::vector<double>>(), spe,
                                                            o.record_every, 0, o.plateau_tol);
-    e1 = clamp(e1, 1);
+    e1 = clamp(e1, 1, E - 2);
     if (e1 > lr01_snaps.size()) ann::fail("switch epoch ", e1, " is after the ", lr01_snaps.size(), " epochs of the lr=0.1 run");
 
     RunF a = fresh("part5 " + arch + " 0.1->0.01@" + std::to_string(e1), 0.1);
@@ -292,7 +297,7 @@ inline void part5(const Options& o, Prepared& p, ann::train::Progress& progress)
                              }));
     std::size_t e2 = o.switch2 ? o.switch2
                                : ann::train::plateau_epoch(a.curve("val_acc"), spe, o.record_every, e1, o.plateau_tol);
-    e2 = clamp(e2, e1 + 1);
+    e2 = clamp(e2, e1 + 1, E - 1);
     if (e2 <= e1 || e2 >= E) ann::fail("second switch epoch ", e2, " must lie between ", e1, " and ", E);
 
     RunF b = fresh("part5 " + arch + " 0.1->0.01@" + std::to_string(e1) + "->0.001@" + std::to_string(e2), 0.1);
@@ -371,13 +376,13 @@ inline std::string summary(const Options& o) {
         const std::string path = part_dir(o, 5) + "/part5_" + a + "_scheduled.json";
         if (!fs::exists(path)) continue;
         const Json j = ann::train::read_json(path);
-        md << "\n## Part 5 (" << a << ", SGD)\n\n| training | test accuracy (%) |\n|---|---:|\n";
-        std::snprintf(buf, sizeof buf, "| scheduled 0.1 -> 0.01 at epoch %zu -> 0.001 at epoch %zu | %.2f |\n",
+        md << "\n## Part 5 (" << a << ", SGD)\n\n| training | test accuracy (%) | time |\n|---|---:|---:|\n";
+        std::snprintf(buf, sizeof buf, "| scheduled 0.1 -> 0.01 at epoch %zu -> 0.001 at epoch %zu | %.2f | %s |\n",
                       j.value("switch_epoch_1", std::size_t(0)), j.value("switch_epoch_2", std::size_t(0)),
-                      j.value("test_acc_scheduled", 0.0));
+                      j.value("test_acc_scheduled", 0.0), ann::train::Progress::format_time(j.value("seconds", 0.0)).c_str());
         md << buf;
         if (j.contains("test_acc_adam") && j["test_acc_adam"].is_number()) {
-            std::snprintf(buf, sizeof buf, "| Adam (part 3) | %.2f |\n", j["test_acc_adam"].get<double>());
+            std::snprintf(buf, sizeof buf, "| Adam (part 3) | %.2f | |\n", j["test_acc_adam"].get<double>());
             md << buf;
         }
     }
@@ -388,7 +393,12 @@ inline void run_all(const Options& o) {
     ann::cpu::set_num_threads(o.threads);
     for (int part : o.parts)
         if (part < 3 || part > 5) ann::fail("--parts: part ", part, " is not one of 3, 4, 5");
-    for (const auto& a : o.archs) ann::models::homework<float>(a);  // unknown names fail before any training
+    // Unknown names fail before hours of training, not after.
+    for (const auto& a : o.archs) make_net(a, ann::models::Activation::relu, 0);
+    if (!o.part5_arch.empty()) {
+        make_net(o.part5_arch, ann::models::Activation::relu, 0);
+        part5_arch(o);  // rejects mlp_1
+    }
     const auto t0 = std::chrono::steady_clock::now();
     auto p = prepare(o);
     std::printf("CIFAR-10: %zu training, %zu validation, %zu test images; %zu steps per epoch; seed %llu; %d thread(s)\n",

@@ -181,7 +181,7 @@ TEST_CASE("batch file reader: bad inputs are one-line errors naming the file, th
     CHECK(set.pixels.empty());
 }
 
-TEST_CASE("batch file reader keeps records in CHW order; fill_batch scales to [0, 1]", "[data][cifar]") {
+TEST_CASE("batch file reader keeps records in CHW order, fill_batch scales pixels to 0..1", "[data][cifar]") {
     TempDir t("cifar_ok");
     testutil::write_bytes(t / "ok.bin", records({4, 0, 9}));
     data::CifarSet set;

@@ -92,7 +92,7 @@ struct Fixture {
 };
 }  // namespace
 
-TEST_CASE("training is deterministic: same seed, same curves; another seed, other curves", "[train]") {
+TEST_CASE("training is deterministic: same seed same curves, another seed other curves", "[train]") {
     cpu::set_num_threads(1);
     Fixture f;
     train::RecordOptions rec{20, 2, true, true, true};  // 10 steps per epoch, record every 2
