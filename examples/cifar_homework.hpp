@@ -286,17 +286,25 @@ inline void part5(const Options& o, Prepared& p, ann::train::Progress& progress)
     e1 = clamp(e1, 1, E - 2);
     if (e1 > lr01_snaps.size()) ann::fail("switch epoch ", e1, " is after the ", lr01_snaps.size(), " epochs of the lr=0.1 run");
 
-    RunF a = fresh("part5 " + arch + " 0.1->0.01@" + std::to_string(e1), 0.1);
-    ann::train::restore_snapshot(a, lr01_snaps[e1 - 1]);
-    const double a_seconds0 = a.seconds;
-    a.optimizer->set_lr(0.01);
-    a.epochs_planned = E;
+    // Run a (0.1, then 0.01) lives in this block only, so that its buffers are freed before run b.
     std::vector<ann::train::Snapshot<float>> a_snaps(e1);  // placeholders: only epochs after e1 are ever used
-    ann::train::train_epochs(a, E, p.data, rec, &ev, &progress, std::function<void(RunF&)>([&](RunF& rr) {
-                                 a_snaps.push_back(ann::train::take_snapshot(rr));
-                             }));
+    std::vector<double> a_curve;
+    double a_spent = 0;
+    {
+        RunF a = fresh("part5 " + arch + " 0.1->0.01@" + std::to_string(e1), 0.1);
+        ann::train::restore_snapshot(a, lr01_snaps[e1 - 1]);
+        const double a_seconds0 = a.seconds;
+        a.optimizer->set_lr(0.01);
+        a.epochs_planned = E;
+        ann::train::train_epochs(a, E, p.data, rec, &ev, &progress, std::function<void(RunF&)>([&](RunF& rr) {
+                                     a_snaps.push_back(ann::train::take_snapshot(rr));
+                                 }));
+        a_curve = a.curve("val_acc");
+        a_spent = a.seconds - a_seconds0;
+    }
+    lr01_snaps.clear();
     std::size_t e2 = o.switch2 ? o.switch2
-                               : ann::train::plateau_epoch(a.curve("val_acc"), spe, o.record_every, e1, o.plateau_tol);
+                               : ann::train::plateau_epoch(a_curve, spe, o.record_every, e1, o.plateau_tol);
     e2 = clamp(e2, e1 + 1, E - 1);
     if (e2 <= e1 || e2 >= E) ann::fail("second switch epoch ", e2, " must lie between ", e1, " and ", E);
 
@@ -318,13 +326,13 @@ inline void part5(const Options& o, Prepared& p, ann::train::Progress& progress)
                         " points of the best epoch mean after the previous switch";
     s["runs"] = Json::array({
         Json{{"label", "0.1 -> 0.01 at epoch " + std::to_string(e1)}, {"lrs", {0.1, 0.01}}, {"switch_epochs", {e1}},
-             {"val_acc_curve", a.curve("val_acc")}},
+             {"val_acc_curve", a_curve}},
         Json{{"label", "0.1 -> 0.01 at epoch " + std::to_string(e1) + " -> 0.001 at epoch " + std::to_string(e2)},
              {"lrs", {0.1, 0.01, 0.001}}, {"switch_epochs", {e1, e2}}, {"val_acc_curve", b.curve("val_acc")}},
     });
     s["test_acc_scheduled"] = test_sched;
     s["test_acc_adam"] = test_adam ? Json(*test_adam) : Json(nullptr);
-    s["seconds"] = (a.seconds - a_seconds0) + (b.seconds - b_seconds0);  // time actually spent here
+    s["seconds"] = a_spent + (b.seconds - b_seconds0);  // time actually spent here
     const std::string spath = part_dir(o, 5) + "/part5_" + arch + "_scheduled.json";
     ann::train::write_json_atomic(spath, s);
     std::printf("part5 %-6s scheduled lr (0.1 -> 0.01 at epoch %zu -> 0.001 at epoch %zu): test accuracy %.2f%%, "
