@@ -6,3 +6,6 @@ if(NOT DEFINED BLA_VENDOR)
   set(BLA_VENDOR OpenBLAS)
 endif()
 find_package(BLAS REQUIRED)
+# data/ (zlib for .tar.gz) and train/ (JSON results).
+find_package(ZLIB REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)

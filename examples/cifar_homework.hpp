@@ -1,0 +1,430 @@
+#pragma once
+// Homework parts 3, 4 and 5 on CIFAR-10 (see /README and docs/cifar.md). Used by the
+// `homework` driver. Every run's initial weights and shuffle order come from the seed and the
+// run's name alone, so running one part or one architecture alone gives the same numbers as
+// running everything.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ann/ann.hpp"
+#include "ann/data/batches.hpp"
+#include "ann/data/cifar10.hpp"
+#include "ann/data/cifar10_fetch.hpp"
+#include "ann/data/split.hpp"
+#include "ann/train/atomic_write.hpp"
+#include "ann/train/evaluate.hpp"
+#include "ann/train/plateau.hpp"
+#include "ann/train/progress.hpp"
+#include "ann/train/results_json.hpp"
+#include "ann/train/run.hpp"
+#include "ann/train/snapshot.hpp"
+
+namespace hw {
+
+using ann::train::Json;
+namespace fs = std::filesystem;
+
+#ifndef ANN_DEFAULT_DATA_DIR
+#define ANN_DEFAULT_DATA_DIR "data"
+#endif
+
+struct Options {
+    std::string data_dir = ANN_DEFAULT_DATA_DIR;
+    std::string archive;               // --from: extract this archive first
+    std::string out = "results";
+    std::vector<int> parts{3, 4, 5};
+    std::vector<std::string> archs{ann::models::homework_names().begin(), ann::models::homework_names().end()};
+    std::uint64_t seed = 0;
+    std::size_t epochs = 15;           // parts 3 and 4
+    std::size_t part5_epochs = 20;     // part 5, constant learning rates
+    std::size_t schedule_epochs = 30;  // part 5, scheduled learning rate
+    std::size_t batch = 50;
+    std::size_t record_every = 10;
+    std::size_t eval_batch = 100;
+    std::size_t train_acc_images = 5000;  // 0: the whole training set
+    std::size_t val_per_class = 500;
+    // Subsets (0 = everything): --quick uses them.
+    std::size_t train_per_class = 0;
+    std::size_t test_per_class = 0;
+    std::string part5_arch;            // empty: best of part 3 (not mlp_1), else cnn_4
+    std::size_t switch1 = 0, switch2 = 0;  // 0: found by the plateau rule
+    double plateau_tol = 0.5;
+    int threads = 1;
+    double progress_interval = 30;
+    bool quiet = false;
+};
+
+// --quick: the same pipeline on a class-balanced subset with few epochs.
+inline void make_quick(Options& o) {
+    o.train_per_class = 200;  // 2000 images, 40 steps per epoch
+    o.val_per_class = 50;     // 500
+    o.test_per_class = 100;   // 1000
+    o.train_acc_images = 500;
+    o.epochs = 3;
+    o.part5_epochs = 4;
+    o.schedule_epochs = 6;
+}
+
+// splitmix64 over the seed and a run's name: independent streams per run, no shared state.
+inline std::uint64_t derive_seed(std::uint64_t seed, const std::string& name) {
+    std::uint64_t h = seed ^ 0x9E3779B97F4A7C15ull;
+    auto mix = [](std::uint64_t z) {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    };
+    for (unsigned char c : name) h = mix(h + c);
+    return mix(h);
+}
+
+struct Prepared {
+    ann::data::Cifar10 cifar;
+    ann::train::TrainData data;  // into cifar.train
+    ann::data::Indices test;     // into cifar.test
+    std::size_t steps_per_epoch = 0;
+};
+
+inline std::unique_ptr<Prepared> prepare(const Options& o) {
+    auto p = std::make_unique<Prepared>();
+    const std::string dir = ann::data::ensure_cifar10(o.data_dir, o.archive);
+    p->cifar = ann::data::load_cifar10(dir);
+    const auto& labels = p->cifar.train.labels;
+    // The validation split depends on the seed only (tools/cifar_reference.py repeats it).
+    auto split = ann::data::stratified_split(labels, o.val_per_class, o.seed);
+    p->data.images = &p->cifar.train;
+    p->data.val = split.held_out;
+    p->data.train = o.train_per_class ? ann::data::balanced_subset(labels, split.kept, o.train_per_class,
+                                                                   derive_seed(o.seed, "train-subset"))
+                                      : split.kept;
+    if (o.train_acc_images == 0 || o.train_acc_images >= p->data.train.size())
+        p->data.train_eval = p->data.train;
+    else {
+        if (o.train_acc_images % 10 != 0) ann::fail("--train-acc-images must be a multiple of 10 (balanced classes)");
+        p->data.train_eval = ann::data::balanced_subset(labels, p->data.train, o.train_acc_images / 10,
+                                                         derive_seed(o.seed, "train-eval"));
+    }
+    if (o.test_per_class) {
+        p->test = ann::data::balanced_subset(p->cifar.test.labels, {}, o.test_per_class, derive_seed(o.seed, "test-subset"));
+    } else {
+        p->test.resize(p->cifar.test.size());
+        for (std::uint32_t i = 0; i < p->test.size(); ++i) p->test[i] = i;
+    }
+    p->steps_per_epoch = ann::data::num_batches(p->data.train.size(), o.batch);
+    return p;
+}
+
+using Net = ann::Sequential<float>;
+using RunF = ann::train::Run<float>;
+
+inline Net make_net(const std::string& arch, ann::models::Activation act, std::uint64_t init_seed) {
+    ann::Rng rng(init_seed);
+    return ann::models::homework<float>(arch, act, rng);
+}
+
+inline RunF make_run(const Options& o, const std::string& label, const std::string& arch, ann::models::Activation act,
+                     const std::string& seed_name) {
+    RunF r;
+    r.label = label;
+    r.model = make_net(arch, act, derive_seed(o.seed, seed_name + "/init"));
+    r.rng = ann::Rng(derive_seed(o.seed, seed_name + "/order"));
+    return r;
+}
+
+inline ann::train::Evaluator<float> make_evaluator(const Options& o, const std::string& arch, ann::models::Activation act) {
+    return ann::train::Evaluator<float>(make_net(arch, act, 0), o.eval_batch);
+}
+
+inline Json curve(const std::vector<double>& c) { return Json(c); }
+
+inline Json common_keys(const Options& o, const Prepared& p) {
+    return Json{{"record_every", o.record_every}, {"steps_per_epoch", p.steps_per_epoch}, {"batch_size", o.batch},
+                {"seed", o.seed},
+                {"train_images", p.data.train.size()}, {"val_images", p.data.val.size()}, {"test_images", p.test.size()}};
+}
+
+inline std::string part_dir(const Options& o, int part) { return (fs::path(o.out) / ("part" + std::to_string(part))).string(); }
+
+// ---- part 3: architectures, Adam ---------------------------------------------------------
+inline void part3(const Options& o, Prepared& p, ann::train::Progress& progress) {
+    ann::train::RecordOptions rec{o.batch, o.record_every, true, true, false};
+    for (const auto& arch : o.archs) {
+        RunF r = make_run(o, "part3 " + arch, arch, ann::models::Activation::relu, "part3/" + arch);
+        r.optimizer = std::make_unique<ann::Adam<float>>(r.model.parameters());
+        r.epochs_planned = o.epochs;
+        auto ev = make_evaluator(o, arch, ann::models::Activation::relu);
+        ann::train::train_epochs(r, o.epochs, p.data, rec, &ev, &progress);
+        const double test_acc = ev.accuracy(r.model, p.cifar.test, p.test);
+        Json j = common_keys(o, p);
+        j["name"] = arch;
+        j["loss_curve"] = r.curve("loss");
+        j["train_acc_curve"] = r.curve("train_acc");
+        j["val_acc_curve"] = r.curve("val_acc");
+        j["test_acc"] = test_acc;
+        j["weights"] = ann::train::tensor_to_json(ann::train::first_layer_weight(r.model).value);
+        j["num_parameters"] = r.model.num_parameters();
+        j["epochs"] = o.epochs;
+        j["optimizer"] = "adam lr=0.001 betas=(0.9, 0.999) eps=1e-8";
+        j["train_acc_images"] = p.data.train_eval.size();
+        j["seconds"] = r.seconds;
+        const std::string path = part_dir(o, 3) + "/part3_" + arch + ".json";
+        ann::train::write_json_atomic(path, j);
+        std::printf("part3 %-6s test accuracy %.2f%%  (%zu parameters, %s)  -> %s\n", arch.c_str(), test_acc,
+                    r.model.num_parameters(), ann::train::Progress::format_time(r.seconds).c_str(), path.c_str());
+        std::fflush(stdout);
+    }
+}
+
+// ---- part 4: ReLU vs sigmoid, SGD lr 0.01 ------------------------------------------------
+inline void part4(const Options& o, Prepared& p, ann::train::Progress& progress) {
+    ann::train::RecordOptions rec{o.batch, o.record_every, false, false, true};
+    for (const auto& arch : o.archs) {
+        Json j = common_keys(o, p);
+        j["name"] = arch;
+        j["epochs"] = o.epochs;
+        j["optimizer"] = "sgd lr=0.01 momentum=0";
+        j["grad_curve_definition"] = "Frobenius norm of the step's dLoss/dW of the first layer's weight";
+        double seconds = 0;
+        for (auto act : {ann::models::Activation::relu, ann::models::Activation::sigmoid}) {
+            const std::string an = act == ann::models::Activation::relu ? "relu" : "sigmoid";
+            RunF r = make_run(o, "part4 " + arch + " " + an, arch, act, "part4/" + arch + "/" + an);
+            r.optimizer = std::make_unique<ann::SGD<float>>(r.model.parameters(), 0.01, 0.0);
+            r.epochs_planned = o.epochs;
+            ann::train::train_epochs<float>(r, o.epochs, p.data, rec, nullptr, &progress);
+            j[an + "_loss_curve"] = r.curve("loss");
+            j[an + "_grad_curve"] = r.curve("grad_norm");
+            seconds += r.seconds;
+        }
+        j["seconds"] = seconds;
+        const std::string path = part_dir(o, 4) + "/part4_" + arch + ".json";
+        ann::train::write_json_atomic(path, j);
+        std::printf("part4 %-6s done (%s)  -> %s\n", arch.c_str(), ann::train::Progress::format_time(seconds).c_str(),
+                    path.c_str());
+        std::fflush(stdout);
+    }
+}
+
+// ---- part 5: learning rates and a scheduled learning rate --------------------------------
+
+// Part 3's test accuracy for `arch` in this results folder, if that file exists.
+inline std::optional<double> part3_test_acc(const Options& o, const std::string& arch) {
+    const std::string path = part_dir(o, 3) + "/part3_" + arch + ".json";
+    if (!fs::exists(path)) return std::nullopt;
+    const Json j = ann::train::read_json(path);
+    if (!j.contains("test_acc") || !j["test_acc"].is_number()) return std::nullopt;
+    return j["test_acc"].get<double>();
+}
+
+inline std::string part5_arch(const Options& o) {
+    if (!o.part5_arch.empty()) {
+        if (o.part5_arch == "mlp_1") ann::fail("--part5-arch: the homework excludes mlp_1 from part 5");
+        return o.part5_arch;
+    }
+    std::string best;
+    double best_acc = -1;
+    for (const auto& a : ann::models::homework_names()) {
+        if (a == "mlp_1") continue;
+        if (auto acc = part3_test_acc(o, a); acc && *acc > best_acc) best_acc = *acc, best = a;
+    }
+    return best.empty() ? "cnn_4" : best;
+}
+
+inline std::string lr_key(double lr) {
+    if (lr == 0.1) return "1";
+    if (lr == 0.01) return "01";
+    return "001";
+}
+
+inline void part5(const Options& o, Prepared& p, ann::train::Progress& progress) {
+    const std::string arch = part5_arch(o);
+    const auto relu = ann::models::Activation::relu;
+    ann::train::RecordOptions rec{o.batch, o.record_every, false, true, false};
+    auto ev = make_evaluator(o, arch, relu);
+    // All part-5 networks start from the same weights and see the same batch order.
+    auto fresh = [&](const std::string& label, double lr) {
+        RunF r = make_run(o, label, arch, relu, "part5/" + arch);
+        r.optimizer = std::make_unique<ann::SGD<float>>(r.model.parameters(), lr, 0.0);
+        return r;
+    };
+
+    Json j = common_keys(o, p);
+    j["name"] = arch;
+    j["epochs"] = o.part5_epochs;
+    j["optimizer"] = "sgd momentum=0";
+    std::vector<ann::train::Snapshot<float>> lr01_snaps;  // lr=0.1 run after each epoch
+    double seconds = 0;
+    for (double lr : {0.1, 0.01, 0.001}) {
+        RunF r = fresh("part5 " + arch + " lr=" + ann::train::Json(lr).dump(), lr);
+        r.epochs_planned = o.part5_epochs;
+        std::function<void(RunF&)> keep;
+        if (lr == 0.1) keep = [&](RunF& rr) { lr01_snaps.push_back(ann::train::take_snapshot(rr)); };
+        ann::train::train_epochs(r, o.part5_epochs, p.data, rec, &ev, &progress, keep);
+        j["loss_curve_" + lr_key(lr)] = r.curve("loss");
+        j["val_acc_curve_" + lr_key(lr)] = r.curve("val_acc");
+        seconds += r.seconds;
+    }
+    j["seconds"] = seconds;
+    const std::string path = part_dir(o, 5) + "/part5_" + arch + ".json";
+    ann::train::write_json_atomic(path, j);
+    std::printf("part5 %-6s learning rates done (%s)  -> %s\n", arch.c_str(),
+                ann::train::Progress::format_time(seconds).c_str(), path.c_str());
+
+    // Scheduled learning rate.
+    const std::size_t E = o.schedule_epochs, spe = p.steps_per_epoch;
+    if (E < 3) ann::fail("--schedule-epochs must be at least 3");
+    // Each learning rate gets at least one epoch: 1 <= e1 < e2 < E.
+    auto clamp = [&](std::size_t e, std::size_t lo, std::size_t hi) { return std::min(std::max(e, lo), hi); };
+    std::size_t e1 = o.switch1 ? o.switch1
+                               : ann::train::plateau_epoch(j["val_acc_curve_1"].get<std::vector<double>>(), spe,
+                                                           o.record_every, 0, o.plateau_tol);
+    e1 = clamp(e1, 1, E - 2);
+    if (e1 > lr01_snaps.size()) ann::fail("switch epoch ", e1, " is after the ", lr01_snaps.size(), " epochs of the lr=0.1 run");
+
+    // Run a (0.1, then 0.01) lives in this block only, so that its buffers are freed before run b.
+    std::vector<ann::train::Snapshot<float>> a_snaps(e1);  // placeholders: only epochs after e1 are ever used
+    std::vector<double> a_curve;
+    double a_spent = 0;
+    {
+        RunF a = fresh("part5 " + arch + " 0.1->0.01@" + std::to_string(e1), 0.1);
+        ann::train::restore_snapshot(a, lr01_snaps[e1 - 1]);
+        const double a_seconds0 = a.seconds;
+        a.optimizer->set_lr(0.01);
+        a.epochs_planned = E;
+        ann::train::train_epochs(a, E, p.data, rec, &ev, &progress, std::function<void(RunF&)>([&](RunF& rr) {
+                                     a_snaps.push_back(ann::train::take_snapshot(rr));
+                                 }));
+        a_curve = a.curve("val_acc");
+        a_spent = a.seconds - a_seconds0;
+    }
+    lr01_snaps.clear();
+    std::size_t e2 = o.switch2 ? o.switch2
+                               : ann::train::plateau_epoch(a_curve, spe, o.record_every, e1, o.plateau_tol);
+    e2 = clamp(e2, e1 + 1, E - 1);
+    if (e2 <= e1 || e2 >= E) ann::fail("second switch epoch ", e2, " must lie between ", e1, " and ", E);
+
+    RunF b = fresh("part5 " + arch + " 0.1->0.01@" + std::to_string(e1) + "->0.001@" + std::to_string(e2), 0.1);
+    ann::train::restore_snapshot(b, a_snaps[e2 - 1]);
+    const double b_seconds0 = b.seconds;
+    b.optimizer->set_lr(0.001);
+    b.epochs_planned = E;
+    ann::train::train_epochs(b, E, p.data, rec, &ev, &progress);
+    const double test_sched = ev.accuracy(b.model, p.cifar.test, p.test);
+    const auto test_adam = part3_test_acc(o, arch);
+
+    Json s = common_keys(o, p);
+    s["name"] = arch;
+    s["epochs"] = E;
+    s["switch_epoch_1"] = e1;
+    s["switch_epoch_2"] = e2;
+    s["plateau_rule"] = "first epoch whose mean validation accuracy is within " + Json(o.plateau_tol).dump() +
+                        " points of the best epoch mean after the previous switch";
+    s["runs"] = Json::array({
+        Json{{"label", "0.1 -> 0.01 at epoch " + std::to_string(e1)}, {"lrs", {0.1, 0.01}}, {"switch_epochs", {e1}},
+             {"val_acc_curve", a_curve}},
+        Json{{"label", "0.1 -> 0.01 at epoch " + std::to_string(e1) + " -> 0.001 at epoch " + std::to_string(e2)},
+             {"lrs", {0.1, 0.01, 0.001}}, {"switch_epochs", {e1, e2}}, {"val_acc_curve", b.curve("val_acc")}},
+    });
+    s["test_acc_scheduled"] = test_sched;
+    s["test_acc_adam"] = test_adam ? Json(*test_adam) : Json(nullptr);
+    s["seconds"] = a_spent + (b.seconds - b_seconds0);  // time actually spent here
+    const std::string spath = part_dir(o, 5) + "/part5_" + arch + "_scheduled.json";
+    ann::train::write_json_atomic(spath, s);
+    std::printf("part5 %-6s scheduled lr (0.1 -> 0.01 at epoch %zu -> 0.001 at epoch %zu): test accuracy %.2f%%, "
+                "Adam (part 3) %s  -> %s\n",
+                arch.c_str(), e1, e2, test_sched, test_adam ? (Json(*test_adam).dump() + "%").c_str() : "not run",
+                spath.c_str());
+    std::fflush(stdout);
+}
+
+// ---- summary -----------------------------------------------------------------------------
+// A markdown table built from whatever result files the folder holds.
+inline std::string summary(const Options& o) {
+    std::ostringstream md;
+    char buf[256];
+    md << "# Homework results (" << o.out << ")\n\n";
+    bool any3 = false;
+    for (const auto& a : ann::models::homework_names()) {
+        const std::string path = part_dir(o, 3) + "/part3_" + a + ".json";
+        if (!fs::exists(path)) continue;
+        if (!any3) md << "## Part 3 (Adam)\n\n| architecture | parameters | test accuracy (%) | final val accuracy (%) | time |\n|---|---:|---:|---:|---:|\n";
+        any3 = true;
+        const Json j = ann::train::read_json(path);
+        const auto val = j.value("val_acc_curve", std::vector<double>{});
+        std::snprintf(buf, sizeof buf, "| %s | %zu | %.2f | %.2f | %s |\n", a.c_str(), j.value("num_parameters", std::size_t(0)),
+                      j.value("test_acc", 0.0), val.empty() ? 0.0 : val.back(),
+                      ann::train::Progress::format_time(j.value("seconds", 0.0)).c_str());
+        md << buf;
+    }
+    bool any4 = false;
+    for (const auto& a : ann::models::homework_names()) {
+        const std::string path = part_dir(o, 4) + "/part4_" + a + ".json";
+        if (!fs::exists(path)) continue;
+        if (!any4) md << "\n## Part 4 (SGD 0.01): final training loss (mean of the last 10 records)\n\n| architecture | ReLU | sigmoid | time |\n|---|---:|---:|---:|\n";
+        any4 = true;
+        const Json j = ann::train::read_json(path);
+        auto tail = [](const std::vector<double>& c) {
+            const std::size_t n = std::min<std::size_t>(10, c.size());
+            double s = 0;
+            for (std::size_t i = c.size() - n; i < c.size(); ++i) s += c[i];
+            return n ? s / n : 0.0;
+        };
+        std::snprintf(buf, sizeof buf, "| %s | %.4f | %.4f | %s |\n", a.c_str(),
+                      tail(j.value("relu_loss_curve", std::vector<double>{})),
+                      tail(j.value("sigmoid_loss_curve", std::vector<double>{})),
+                      ann::train::Progress::format_time(j.value("seconds", 0.0)).c_str());
+        md << buf;
+    }
+    for (const auto& a : ann::models::homework_names()) {
+        const std::string path = part_dir(o, 5) + "/part5_" + a + "_scheduled.json";
+        if (!fs::exists(path)) continue;
+        const Json j = ann::train::read_json(path);
+        md << "\n## Part 5 (" << a << ", SGD)\n\n| training | test accuracy (%) | time |\n|---|---:|---:|\n";
+        std::snprintf(buf, sizeof buf, "| scheduled 0.1 -> 0.01 at epoch %zu -> 0.001 at epoch %zu | %.2f | %s |\n",
+                      j.value("switch_epoch_1", std::size_t(0)), j.value("switch_epoch_2", std::size_t(0)),
+                      j.value("test_acc_scheduled", 0.0), ann::train::Progress::format_time(j.value("seconds", 0.0)).c_str());
+        md << buf;
+        if (j.contains("test_acc_adam") && j["test_acc_adam"].is_number()) {
+            std::snprintf(buf, sizeof buf, "| Adam (part 3) | %.2f | |\n", j["test_acc_adam"].get<double>());
+            md << buf;
+        }
+    }
+    return md.str();
+}
+
+inline void run_all(const Options& o) {
+    ann::cpu::set_num_threads(o.threads);
+    for (int part : o.parts)
+        if (part < 3 || part > 5) ann::fail("--parts: part ", part, " is not one of 3, 4, 5");
+    // Unknown names fail before hours of training, not after.
+    for (const auto& a : o.archs) make_net(a, ann::models::Activation::relu, 0);
+    if (!o.part5_arch.empty()) {
+        make_net(o.part5_arch, ann::models::Activation::relu, 0);
+        part5_arch(o);  // rejects mlp_1
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    auto p = prepare(o);
+    std::printf("CIFAR-10: %zu training, %zu validation, %zu test images; %zu steps per epoch; seed %llu; %d thread(s)\n",
+                p->data.train.size(), p->data.val.size(), p->test.size(), p->steps_per_epoch,
+                static_cast<unsigned long long>(o.seed), o.threads);
+    std::fflush(stdout);
+    ann::train::Progress progress(stderr, o.progress_interval);
+    progress.set_quiet(o.quiet);
+    for (int part : o.parts) {
+        if (part == 3) part3(o, *p, progress);
+        if (part == 4) part4(o, *p, progress);
+        if (part == 5) part5(o, *p, progress);
+    }
+    const std::string md = summary(o);
+    ann::train::write_file_atomic((fs::path(o.out) / "summary.md").string(), md);
+    std::printf("\n%s\ntotal time %s\n", md.c_str(),
+                ann::train::Progress::format_time(
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()).c_str());
+}
+
+}  // namespace hw

@@ -1,0 +1,40 @@
+#pragma once
+// Turning uint8 CIFAR images into float batches, and the per-epoch batch order.
+//   x is (N, 3, 32, 32) with values pixel / 255 in [0, 1] (torchvision's ToTensor), y has N labels.
+#include <cstdint>
+#include <vector>
+
+#include "ann/core/rng.hpp"
+#include "ann/core/tensor.hpp"
+#include "ann/data/cifar10.hpp"
+#include "ann/data/split.hpp"
+
+namespace ann::data {
+
+// Fills x and y with the images set[idx[0..n)]. x keeps its buffer when the batch size repeats.
+template <class T>
+void fill_batch(const CifarSet& set, const std::uint32_t* idx, std::size_t n, Tensor<T>& x, std::vector<long>& y) {
+    ensure_shape(x, {n, 3, 32, 32});
+    y.resize(n);
+    T* out = x.data();
+    for (std::size_t b = 0; b < n; ++b) {
+        if (idx[b] >= set.size()) fail("fill_batch: image index ", idx[b], " out of range (", set.size(), " images)");
+        const std::uint8_t* px = set.image(idx[b]);
+        for (std::size_t k = 0; k < kCifarImageBytes; ++k) out[k] = static_cast<T>(px[k]) / T(255);
+        out += kCifarImageBytes;
+        y[b] = set.labels[idx[b]];
+    }
+}
+
+// The order of one epoch: `images` shuffled by rng (PyTorch's DataLoader(shuffle=True)).
+// The order depends only on the rng's state, so a run resumed from a saved rng repeats it.
+inline Indices epoch_order(const Indices& images, Rng& rng) {
+    Indices order = images;
+    rng.shuffle(order.begin(), order.end());
+    return order;
+}
+
+// Batches of `batch` images over `order`; the last one may be smaller (drop_last=False).
+inline std::size_t num_batches(std::size_t n, std::size_t batch) { return (n + batch - 1) / batch; }
+
+}  // namespace ann::data

@@ -1,0 +1,69 @@
+#pragma once
+// Classification accuracy in evaluation mode, in percent.
+//
+// An Evaluator owns a second copy of the architecture, put in eval mode, into which the
+// trained model's parameters are copied before each evaluation. This keeps the training
+// model's buffers sized for the training batch (no reallocation when training and
+// evaluation alternate every 10 steps) and lets evaluation use its own, larger batch.
+#include <algorithm>
+#include <functional>
+#include <vector>
+
+#include "ann/data/batches.hpp"
+#include "ann/layers/sequential.hpp"
+
+namespace ann::train {
+
+// Copies parameter values from src to dst (same architecture).
+template <class T>
+void copy_parameters(Sequential<T>& src, Sequential<T>& dst) {
+    auto s = src.parameters(), d = dst.parameters();
+    if (s.size() != d.size()) fail("copy_parameters: ", s.size(), " parameters into ", d.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i]->size() != d[i]->size())
+            fail("copy_parameters: parameter ", i, " has ", s[i]->size(), " values, target has ", d[i]->size());
+        std::copy(s[i]->value.begin(), s[i]->value.end(), d[i]->value.begin());
+    }
+}
+
+// Index of the largest logit of each row (the first one on ties, like torch.argmax).
+template <class T>
+long argmax_row(const T* z, std::size_t K) {
+    std::size_t best = 0;
+    for (std::size_t k = 1; k < K; ++k)
+        if (z[k] > z[best]) best = k;
+    return static_cast<long>(best);
+}
+
+template <class T>
+class Evaluator {
+public:
+    // `model` is a fresh instance of the trained architecture; batch is the evaluation batch.
+    Evaluator(Sequential<T> model, std::size_t batch) : model_(std::move(model)), batch_(batch) {
+        if (batch_ == 0) fail("Evaluator: batch size must be positive");
+        model_.eval();
+    }
+
+    // Accuracy (percent) of `trained` on set[idx].
+    double accuracy(Sequential<T>& trained, const data::CifarSet& set, const data::Indices& idx) {
+        if (idx.empty()) fail("Evaluator: empty image list");
+        copy_parameters(trained, model_);
+        std::size_t correct = 0;
+        for (std::size_t start = 0; start < idx.size(); start += batch_) {
+            const std::size_t n = std::min(batch_, idx.size() - start);
+            data::fill_batch(set, idx.data() + start, n, x_, y_);
+            const Tensor<T>& logits = model_.forward(x_);
+            const std::size_t K = logits.shape()[1];
+            for (std::size_t b = 0; b < n; ++b) correct += argmax_row(logits.data() + b * K, K) == y_[b];
+        }
+        return 100.0 * static_cast<double>(correct) / static_cast<double>(idx.size());
+    }
+
+private:
+    Sequential<T> model_;
+    std::size_t batch_;
+    Tensor<T> x_;
+    std::vector<long> y_;
+};
+
+}  // namespace ann::train

@@ -1,0 +1,51 @@
+#pragma once
+// JSON results files (layout: docs/cifar.md) and reading them back.
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "ann/core/error.hpp"
+#include "ann/core/tensor.hpp"
+#include "ann/train/atomic_write.hpp"
+
+namespace ann::train {
+
+using Json = nlohmann::json;
+
+// A tensor as nested arrays following its shape: (32, 3072) -> 32 arrays of 3072 numbers.
+template <class T>
+Json tensor_to_json(const Tensor<T>& t) {
+    const auto& shape = t.shape();
+    if (shape.empty()) return Json(static_cast<double>(*t.data()));
+    std::size_t pos = 0;
+    // Recursion over dimensions; leaves are the innermost rows.
+    std::function<Json(std::size_t)> build = [&](std::size_t dim) -> Json {
+        Json a = Json::array();
+        for (std::size_t i = 0; i < shape[dim]; ++i) {
+            if (dim + 1 == shape.size())
+                a.push_back(static_cast<double>(t.data()[pos++]));
+            else
+                a.push_back(build(dim + 1));
+        }
+        return a;
+    };
+    return build(0);
+}
+
+inline void write_json_atomic(const std::string& path, const Json& j) { write_file_atomic(path, j.dump() + "\n"); }
+
+// Reads a JSON file; throws naming the file on a missing file or bad JSON.
+inline Json read_json(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) fail(path, ": cannot open for reading");
+    try {
+        return Json::parse(in);
+    } catch (const std::exception& e) {
+        fail(path, ": not valid JSON (", e.what(), ")");
+    }
+}
+
+}  // namespace ann::train

@@ -1,0 +1,158 @@
+#pragma once
+// One training run and its loop.
+//
+// Everything a run is made of lives in Run: model, optimizer, the Rng that orders every
+// epoch, the epoch/step counters and the curves recorded so far. There is no other state
+// (no global Rng, no static buffers), so saving a Run after an epoch and loading it again
+// continues the run exactly; same seed + same thread count => the same curves.
+//
+// Recording (every `every` steps, on global steps 0, every, 2*every, ... counted from 0):
+//   "loss"      the mean cross-entropy of that step's batch, before the update
+//   "grad_norm" the Frobenius norm of that step's gradient of the loss with respect to the first
+//               layer's weight (sqrt of the sum of squares of dL/dW1 for that batch, before the
+//               update): the homework's "magnitude of the loss gradient", part 4
+//   "train_acc" accuracy (percent) on RecordOptions' fixed training-evaluation subset, after the update
+//   "val_acc"   accuracy (percent) on the validation set, after the update
+// Accuracies are measured in evaluation mode (see train/evaluate.hpp).
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ann/core/rng.hpp"
+#include "ann/data/batches.hpp"
+#include "ann/layers/sequential.hpp"
+#include "ann/loss/cross_entropy.hpp"
+#include "ann/optim/optimizer.hpp"
+#include "ann/train/evaluate.hpp"
+#include "ann/train/progress.hpp"
+
+namespace ann::train {
+
+struct TrainData {
+    const data::CifarSet* images = nullptr;  // the set all three index lists point into
+    data::Indices train;                     // trained on, reshuffled every epoch
+    data::Indices train_eval;                // fixed subset on which training accuracy is measured
+    data::Indices val;                       // validation set
+};
+
+struct RecordOptions {
+    std::size_t batch = 50;   // training batch
+    std::size_t every = 10;   // record every this many steps
+    bool train_acc = false;
+    bool val_acc = false;
+    bool grad_norm = false;
+};
+
+template <class T>
+struct Run {
+    std::string label;                            // shown in progress lines, e.g. "part3 cnn_4"
+    Sequential<T> model;
+    std::unique_ptr<Optimizer<T>> optimizer;
+    Rng rng;                                      // orders the images of every epoch
+    std::size_t epoch = 0;                        // epochs completed
+    std::size_t step = 0;                         // optimizer steps completed
+    std::size_t epochs_planned = 0;               // for progress and time-left estimates
+    std::map<std::string, std::vector<double>> curves;
+    double seconds = 0;                           // wall time spent in train_epochs so far
+
+    const std::vector<double>& curve(const std::string& key) const {
+        auto it = curves.find(key);
+        if (it == curves.end()) fail(label, ": no curve '", key, "' was recorded");
+        return it->second;
+    }
+};
+
+// The weight of the model's first layer with parameters (the homework's "first layer").
+template <class T>
+Parameter<T>& first_layer_weight(Sequential<T>& model) {
+    return *model.first_parametric_layer().parameters().front();
+}
+
+template <class T>
+double frobenius_norm(const Tensor<T>& t) {
+    double s = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) s += static_cast<double>(t.data()[i]) * t.data()[i];
+    return std::sqrt(s);
+}
+
+// Trains until run.epoch == until_epoch, recording as `rec` says. ev may be null when no
+// accuracy is recorded; progress may be null.
+// on_epoch_end, if given, is called after every epoch (snapshots, checkpoints).
+template <class T>
+void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, const RecordOptions& rec,
+                  Evaluator<T>* ev, Progress* progress,
+                  const std::function<void(Run<T>&)>& on_epoch_end = {}) {
+    if (!d.images) fail(run.label, ": no training images");
+    if (d.train.empty()) fail(run.label, ": empty training set");
+    if (!run.optimizer) fail(run.label, ": no optimizer");
+    if (rec.batch == 0 || rec.every == 0) fail(run.label, ": batch size and recording interval must be positive");
+    if ((rec.train_acc || rec.val_acc) && !ev) fail(run.label, ": accuracy recording needs an Evaluator");
+    if (rec.train_acc && d.train_eval.empty()) fail(run.label, ": no images for training accuracy");
+    if (rec.val_acc && d.val.empty()) fail(run.label, ": empty validation set");
+
+    const std::size_t nb = data::num_batches(d.train.size(), rec.batch);
+    const std::size_t planned = std::max(run.epochs_planned, until_epoch);
+    CrossEntropyLoss<T> ce;
+    Tensor<T> x;
+    std::vector<long> y;
+    double last_loss = run.curves.count("loss") && !run.curves["loss"].empty() ? run.curves["loss"].back() : 0.0;
+    double last_acc = run.curves.count("val_acc") && !run.curves["val_acc"].empty() ? run.curves["val_acc"].back() : -1.0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const double seconds0 = run.seconds;
+    const std::size_t step0 = run.step;
+    auto info = [&]() {
+        ProgressInfo p;
+        p.run = run.label;
+        p.epoch = std::min(run.epoch + 1, planned);
+        p.epochs = planned;
+        p.step = run.step;
+        p.steps = planned * nb;
+        p.loss = last_loss;
+        p.acc = last_acc;
+        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        p.elapsed = seconds0 + el;
+        const double per_step = run.step > step0 ? el / static_cast<double>(run.step - step0) : 0.0;
+        p.images_per_s = per_step > 0 ? static_cast<double>(rec.batch) / per_step : 0.0;
+        p.seconds_left = per_step * static_cast<double>(p.steps > run.step ? p.steps - run.step : 0);
+        return p;
+    };
+
+    run.model.train();
+    while (run.epoch < until_epoch) {
+        const data::Indices order = data::epoch_order(d.train, run.rng);
+        for (std::size_t b = 0; b < nb; ++b) {
+            const std::size_t start = b * rec.batch, n = std::min(rec.batch, order.size() - start);
+            data::fill_batch(*d.images, order.data() + start, n, x, y);
+            run.optimizer->zero_grad();
+            const T loss = ce.forward(run.model.forward(x), y);
+            run.model.backward(ce.backward());
+            const bool record = run.step % rec.every == 0;
+            if (record) {
+                // A diverged run (NaN loss) is recorded as it is: it is a result, not an error.
+                run.curves["loss"].push_back(static_cast<double>(loss));
+                last_loss = static_cast<double>(loss);
+                if (rec.grad_norm) run.curves["grad_norm"].push_back(frobenius_norm(first_layer_weight(run.model).grad));
+            }
+            run.optimizer->step();
+            if (record) {
+                if (rec.train_acc) run.curves["train_acc"].push_back(ev->accuracy(run.model, *d.images, d.train_eval));
+                if (rec.val_acc) {
+                    last_acc = ev->accuracy(run.model, *d.images, d.val);
+                    run.curves["val_acc"].push_back(last_acc);
+                }
+            }
+            ++run.step;
+            if (progress) progress->update(info());
+        }
+        ++run.epoch;
+        if (on_epoch_end) on_epoch_end(run);
+    }
+    run.seconds = seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (progress) progress->done(info());
+}
+
+}  // namespace ann::train
