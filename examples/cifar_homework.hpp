@@ -397,16 +397,20 @@ inline std::string summary(const Options& o) {
     return md.str();
 }
 
-inline void run_all(const Options& o) {
-    ann::cpu::set_num_threads(o.threads);
+// Unknown names and parts fail before hours of training, not after.
+inline void validate(const Options& o) {
     for (int part : o.parts)
         if (part < 3 || part > 5) ann::fail("--parts: part ", part, " is not one of 3, 4, 5");
-    // Unknown names fail before hours of training, not after.
     for (const auto& a : o.archs) make_net(a, ann::models::Activation::relu, 0);
     if (!o.part5_arch.empty()) {
         make_net(o.part5_arch, ann::models::Activation::relu, 0);
         part5_arch(o);  // rejects mlp_1
     }
+}
+
+inline void run_all(const Options& o) {
+    ann::cpu::set_num_threads(o.threads);
+    validate(o);
     const auto t0 = std::chrono::steady_clock::now();
     auto p = prepare(o);
     std::printf("CIFAR-10: %zu training, %zu validation, %zu test images; %zu steps per epoch; seed %llu; %d thread(s)\n",

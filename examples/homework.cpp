@@ -1,26 +1,40 @@
-// Homework parts 3, 4 and 5 (CIFAR-10) in one command:
+// The whole homework in one command, parts 1 to 5 in order:
 //   homework                    the full homework protocol (hours on a laptop CPU)
 //   homework --quick            the same pipeline on a small subset with few epochs (minutes)
 //   homework --parts 3 --archs cnn_4,mlp_1 --epochs 2
-// Results go to results/part3/, part4/, part5/ (JSON, layout in docs/cifar.md) and
+// Results go to results/part1/ .. part5/ (PNG figures, JSON; layout in docs/cifar.md) and
 // results/summary.md. Errors: one line on stderr, exit code 2.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include <CLI/CLI.hpp>
 
+#include "ann/viz/homework.hpp"
 #include "cifar_homework.hpp"
+#include "part1.hpp"
+#include "part2.hpp"
 
 int main(int argc, char** argv) {
+    // The course data sits in ../shared/data next to the repository (tests, CI and this
+    // workplace keep it there); ANN_SHARED_DATA overrides it.
+    if (const char* env = std::getenv("ANN_SHARED_DATA"); !env || !*env) {
+        const std::string shared = std::string(ANN_REPO_ROOT) + "/../shared/data";
+        std::error_code ec;
+        if (std::filesystem::is_directory(shared, ec)) setenv("ANN_SHARED_DATA", shared.c_str(), 1);
+    }
     hw::Options o;
     if (const char* env = std::getenv("ANN_DATA")) o.data_dir = env;
     bool quick = false;
-    CLI::App app{"EE449 HW1 parts 3-5 on CIFAR-10: architectures (Adam), ReLU vs sigmoid (SGD), learning rates "
-                 "and a scheduled learning rate (SGD)."};
+    o.parts = {1, 2, 3, 4, 5};
+    part2::Options p2;
+    CLI::App app{"EE449 HW1, parts 1-5: activations and an XOR MLP (1), my_conv2d (2), and on CIFAR-10: "
+                 "architectures with Adam (3), ReLU vs sigmoid with SGD (4), learning rates and a scheduled "
+                 "learning rate (5). Figures for every part."};
     app.add_flag("--quick", quick,
                  "Same pipeline on a subset (2000 training / 500 validation / 1000 test images), 3 epochs "
                  "(parts 3, 4), 4 (part 5), 6 (schedule); explicit epoch options still apply");
-    app.add_option("--parts", o.parts, "Parts to run, in order (3, 4, 5)")->delimiter(',')->capture_default_str();
+    app.add_option("--parts", o.parts, "Parts to run, in order (1, 2, 3, 4, 5)")->delimiter(',')->capture_default_str();
     app.add_option("--archs", o.archs, "Architectures for parts 3 and 4 (mlp_1,mlp_2,cnn_3,cnn_4,cnn_5)")
         ->delimiter(',')->capture_default_str();
     app.add_option("--data", o.data_dir,
@@ -28,6 +42,8 @@ int main(int argc, char** argv) {
                    "$ANN_SHARED_DATA/cifar-10-binary.tar.gz if missing; env ANN_DATA)")->capture_default_str();
     app.add_option("--from", o.archive, "Extract this cifar-10-binary.tar.gz into the data folder first");
     app.add_option("--out", o.out, "Results folder")->capture_default_str();
+    app.add_option("--hw1-data", p2.data_dir, "Part 2: folder with samples_X.npy and kernel.npy")->capture_default_str();
+    app.add_option("--digit", p2.digit, "Part 2: X in samples_X.npy")->check(CLI::Range(0, 9))->capture_default_str();
     app.add_option("--seed", o.seed, "Seed of the validation split, the initial weights and the batch order")
         ->capture_default_str();
     app.add_option("--threads", o.threads, "BLAS threads (same seed + same threads => same results)")
@@ -75,7 +91,30 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        hw::run_all(o);
+        for (int part : o.parts)
+            if (part < 1 || part > 5) ann::fail("--parts: part ", part, " is not one of 1, 2, 3, 4, 5");
+        hw::Options cifar = o;
+        cifar.parts.clear();
+        for (int part : o.parts) {
+            if (part >= 3) cifar.parts.push_back(part);
+        }
+        if (!cifar.parts.empty()) hw::validate(cifar);  // bad names fail before parts 1-2 run
+        for (int part : o.parts) {
+            if (part == 1) {
+                std::printf("== part 1: activation functions and an MLP on XOR\n");
+                part1::Options p1;
+                p1.out = o.out + "/part1";
+                p1.seed = o.seed;
+                part1::run(p1);
+            } else if (part == 2) {
+                std::printf("== part 2: my_conv2d on samples_%d.npy\n", p2.digit);
+                p2.out = o.out + "/part2";
+                part2::run(p2);
+            }
+        }
+        std::fflush(stdout);
+        if (!cifar.parts.empty()) hw::run_all(cifar);
+        for (const auto& f : ann::viz::write_homework_figures(o.out)) std::printf("wrote %s\n", f.c_str());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "homework: %s\n", e.what());
         return 2;

@@ -1,72 +1,31 @@
-// Homework part 2: reads samples_X.npy (uint8, (batch, 1, 28, 28)) and kernel.npy (float64,
-// (8, 1, 4, 4)), runs my_conv2d, writes out.npy and the course's part2Plots grid, and checks the
-// result against ann's Conv2d on the same data.
+// Homework part 2 (see part2.hpp): my_conv2d on the course's MNIST samples.
 //   part2_conv [--data DIR] [--digit X | --input FILE] [--kernel FILE] [--out results/part2]
 // DIR defaults to $ANN_SHARED_DATA/hw1, else ../shared/data/hw1 next to the repository.
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 
 #include <CLI/CLI.hpp>
 
-#include "ann/data/npy.hpp"
-#include "ann/layers/conv2d.hpp"
-#include "ann/viz/homework.hpp"
-#include "part2_conv2d.hpp"
+#include "part2.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"EE449 HW1 part 2: a convolution layer's forward pass written with xtensor"};
-    std::string data_dir;
-    if (const char* env = std::getenv("ANN_SHARED_DATA"); env && *env)
-        data_dir = std::string(env) + "/hw1";
-    else
-        data_dir = std::string(ANN_REPO_ROOT) + "/../shared/data/hw1";
-    int digit = 0;
-    std::string input, kernel, out = "results/part2";
-    app.add_option("--data", data_dir, "folder with samples_X.npy and kernel.npy (default: $ANN_SHARED_DATA/hw1 or ../shared/data/hw1)")
+    part2::Options o;
+    app.add_option("--data", o.data_dir, "folder with samples_X.npy and kernel.npy (default: $ANN_SHARED_DATA/hw1 or ../shared/data/hw1)")
         ->capture_default_str();
-    app.add_option("--digit", digit, "X in samples_X.npy: the last digit of the student number")
+    app.add_option("--digit", o.digit, "X in samples_X.npy: the last digit of the student number")
         ->capture_default_str()->check(CLI::Range(0, 9));
-    app.add_option("--input", input, "input .npy (uint8, (batch, in_ch, H, W)); overrides --digit");
-    app.add_option("--kernel", kernel, "kernel .npy (float64, (out_ch, in_ch, kh, kw)); default DIR/kernel.npy");
-    app.add_option("--out", out, "folder for out.npy and part2_grid.png")->capture_default_str();
-    CLI11_PARSE(app, argc, argv);
-    if (input.empty()) input = data_dir + "/samples_" + std::to_string(digit) + ".npy";
-    if (kernel.empty()) kernel = data_dir + "/kernel.npy";
-
+    app.add_option("--input", o.input, "input .npy (uint8, (batch, in_ch, H, W)); overrides --digit");
+    app.add_option("--kernel", o.kernel, "kernel .npy (float64, (out_ch, in_ch, kh, kw)); default DIR/kernel.npy");
+    app.add_option("--out", o.out, "folder for out.npy and part2_grid.png")->capture_default_str();
     try {
-        const auto in = ann::data::read_npy(input);
-        in.expect(ann::data::NpyType::u1, 4, "input images (batch, in_ch, H, W)");
-        const auto k = ann::data::read_npy(kernel);
-        k.expect(ann::data::NpyType::f8, 4, "a kernel (out_ch, in_ch, kh, kw)");
-        if (in.shape[1] != k.shape[1])
-            ann::fail(kernel, ": kernel expects ", k.shape[1], " input channels, but ", input, " has ", in.shape[1],
-                      " (shape ", ann::shape_str(in.shape), ")");
-        if (k.shape[2] > in.shape[2] || k.shape[3] > in.shape[3] || k.shape[2] == 0 || k.shape[3] == 0)
-            ann::fail(kernel, ": kernel ", k.shape[2], "x", k.shape[3], " is larger than the ", in.shape[2], "x",
-                      in.shape[3], " images of ", input, " (expected a kernel no larger than the image)");
-        if (k.shape[2] != k.shape[3])
-            ann::fail(kernel, ": kernel ", k.shape[2], "x", k.shape[3], " is not square (ann's Conv2d, used for the check, expects kh == kw)");
-        if (in.size() == 0 || k.size() == 0) ann::fail(input, ": empty input or kernel");
-
-        const part2::Tensor4 x = in.to_tensor<double>(), w = k.to_tensor<double>();
-        const part2::Tensor4 y = part2::my_conv2d(x, w);
-
-        ann::Conv2d<double> conv(w.shape()[1], w.shape()[0], w.shape()[2], 1, 0, false);
-        std::copy(w.begin(), w.end(), conv.weight().value.begin());
-        const ann::Tensor<double> xa = x;
-        const auto& ref = conv.forward(xa);
-        double maxdiff = 0;
-        for (std::size_t i = 0; i < y.size(); ++i) maxdiff = std::max(maxdiff, std::fabs(y.data()[i] - ref.data()[i]));
-
-        std::filesystem::create_directories(out);
-        ann::data::save_npy(out + "/out.npy", ann::Tensor<double>(y));
-        ann::viz::part2_grid(out + "/part2_grid.png", ann::Tensor<double>(y));
-        std::printf("input %s %s, kernel %s %s -> out %s\n", input.c_str(), ann::shape_str(in.shape).c_str(),
-                    kernel.c_str(), ann::shape_str(k.shape).c_str(), ann::shape_str(y.shape()).c_str());
-        std::printf("largest |my_conv2d - ann::Conv2d| = %.3g\n", maxdiff);
-        std::printf("wrote %s/out.npy and %s/part2_grid.png\n", out.c_str(), out.c_str());
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);
+        std::fprintf(stderr, "part2_conv: %s (see --help)\n", e.what());
+        return 2;
+    }
+    try {
+        part2::run(o);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "part2_conv: %s\n", e.what());
         return 2;
