@@ -2,13 +2,14 @@
 // Conv2d (cross-correlation, as torch.nn.Conv2d).
 //   x is (N, C, H, W), W is (O, C, kh, kw), b is (O,), y is (N, O, OH, OW)
 //   OH = (H + 2p - kh) / s + 1, OW likewise.
-// The arithmetic lives in backend/cpu/conv_im2col.hpp (im2col + GEMM per image, images split
-// over threads); backend/cpu/conv_reference.hpp is the plain-loop version tests compare with.
+// The arithmetic lives in backend/cpu/conv2d.hpp (a direct AVX-512 kernel or im2col + GEMM,
+// images handed out to the pool's threads); backend/cpu/conv_reference.hpp is the plain-loop
+// version the tests compare with.
 // Forward caches a copy of x (training mode only): backward recomputes each image's columns
 // from it, which is cheaper than keeping every image's column matrix.
 #include <algorithm>
 
-#include "ann/backend/cpu/conv_im2col.hpp"
+#include "ann/backend/cpu/conv2d.hpp"
 #include "ann/backend/cpu/thread_pool.hpp"
 #include "ann/core/init.hpp"
 #include "ann/layers/layer.hpp"
@@ -64,7 +65,7 @@ public:
         } else {
             x_.resize({0});  // eval mode: nothing cached, backward refuses
         }
-        cpu::conv2d_forward_im2col<T>(x.data(), weight_.value.data(), has_bias_ ? bias_.value.data() : nullptr,
+        cpu::conv2d_forward<T>(x.data(), weight_.value.data(), has_bias_ ? bias_.value.data() : nullptr,
                                       y_.data(), int(ys[0]), int(O_), g_, ws_);
         return y_;
     }
@@ -75,9 +76,9 @@ public:
             fail(name(), ": backward needs a forward in training mode first (call train())");
         const int N = int(x_.shape()[0]);
         ensure_shape(dx_, shape_of(x_));
-        cpu::conv2d_backward_weights_im2col<T>(x_.data(), dy.data(), weight_.grad.data(),
+        cpu::conv2d_backward_weights<T>(x_.data(), dy.data(), weight_.grad.data(),
                                                has_bias_ ? bias_.grad.data() : nullptr, N, int(O_), g_, ws_);
-        cpu::conv2d_backward_data_im2col<T>(dy.data(), weight_.value.data(), dx_.data(), N, int(O_), g_, ws_);
+        cpu::conv2d_backward_data<T>(dy.data(), weight_.value.data(), dx_.data(), N, int(O_), g_, ws_);
         return dx_;
     }
 

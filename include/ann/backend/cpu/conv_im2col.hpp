@@ -1,5 +1,5 @@
 #pragma once
-// Convolution as im2col + one GEMM per image, images split over the pool's threads.
+// Convolution as im2col + one GEMM per image, images handed out to the pool's threads.
 //   x is (N, C, H, W), w is (O, C, kh, kw) = an (O, R) matrix with R = C*kh*kw,
 //   b is (O,) or null, y is (N, O, OH, OW) = N matrices (O, P) with P = OH*OW.
 //
@@ -13,8 +13,9 @@
 // Backward data:    dx_n = col2im(w^T dy_n)       (M=R, N=P, K=O)
 // Backward weights: dw  += sum_n dy_n col_n^T     (M=O, N=R, K=P)
 //                   db  += sum_n rowsum(dy_n)
-// Weight gradients are first computed per image and then summed in image order, so the result
-// does not depend on how images were split over threads (same bits for any thread count).
+// Every image's result is computed by one thread alone, and weight gradients are first computed
+// per image and then summed in image order, so the result does not depend on which thread took
+// which image: the same bits for any thread count and any scheduling.
 #include <algorithm>
 #include <cstddef>
 #include <vector>
@@ -25,20 +26,26 @@
 
 namespace ann::cpu {
 
-// Scratch memory owned by a layer and reused across calls: one column buffer per thread, and
-// the per-image weight-gradient partials.
+// Scratch memory owned by a layer and reused across calls: per-thread buffers (columns, and
+// for the direct kernels a padded input and full-width outputs), repacked weights, and the
+// per-image weight-gradient partials.
 template <class T>
 struct ConvWorkspace {
-    std::vector<std::vector<T>> col;
-    std::vector<T> partial;
+    std::vector<std::vector<T>> col, pad, tmp;
+    std::vector<T> partial, wt;
 
-    T* col_buffer(int t, std::size_t n) {
-        auto& v = col[static_cast<std::size_t>(t)];
+    static T* grow(std::vector<std::vector<T>>& per_thread, int t, std::size_t n) {
+        auto& v = per_thread[static_cast<std::size_t>(t)];
         if (v.size() < n) v.resize(n);
         return v.data();
     }
+    T* col_buffer(int t, std::size_t n) { return grow(col, t, n); }
+    T* pad_buffer(int t, std::size_t n) { return grow(pad, t, n); }
+    T* tmp_buffer(int t, std::size_t n) { return grow(tmp, t, n); }
     void prepare(int threads) {
-        if (col.size() < static_cast<std::size_t>(threads)) col.resize(static_cast<std::size_t>(threads));
+        const auto n = static_cast<std::size_t>(threads);
+        for (auto* v : {&col, &pad, &tmp})
+            if (v->size() < n) v->resize(n);
     }
 };
 
@@ -51,23 +58,18 @@ template <class T>
 void conv2d_forward_im2col(const T* x, const T* w, const T* b, T* y, int N, int O, const ConvGeometry& g,
                            ConvWorkspace<T>& ws) {
     const std::size_t R = g.rows(), P = g.cols(), xs = std::size_t(g.C) * g.H * g.W, ys = O * P;
-    ThreadPool& pool = ThreadPool::global();
-    const int T_ = pool.size();
-    ws.prepare(T_);
-    pool.run([&](int t) {
-        const Slice s = slice_of(N, t, T_);
-        T* col = conv_is_pointwise(g) || s.begin == s.end ? nullptr : ws.col_buffer(t, R * P);
-        for (std::size_t n = s.begin; n < s.end; ++n) {
-            const T* cn = x + n * xs;
-            if (col) {
-                im2col(cn, g, col);
-                cn = col;
-            }
-            T* yn = y + n * ys;
-            if (b)
-                for (int o = 0; o < O; ++o) std::fill(yn + o * P, yn + (o + 1) * P, b[o]);
-            gemm<T>(false, false, O, P, R, T(1), w, R, cn, P, b ? T(1) : T(0), yn, P);
+    ws.prepare(ThreadPool::global().size());
+    parallel_items(N, [&](int t, std::size_t n) {
+        const T* cn = x + n * xs;
+        if (!conv_is_pointwise(g)) {
+            T* col = ws.col_buffer(t, R * P);
+            im2col(cn, g, col);
+            cn = col;
         }
+        T* yn = y + n * ys;
+        if (b)
+            for (int o = 0; o < O; ++o) std::fill(yn + o * P, yn + (o + 1) * P, b[o]);
+        gemm<T>(false, false, O, P, R, T(1), w, R, cn, P, b ? T(1) : T(0), yn, P);
     });
 }
 
@@ -76,22 +78,17 @@ template <class T>
 void conv2d_backward_data_im2col(const T* dy, const T* w, T* dx, int N, int O, const ConvGeometry& g,
                                  ConvWorkspace<T>& ws) {
     const std::size_t R = g.rows(), P = g.cols(), xs = std::size_t(g.C) * g.H * g.W, ys = O * P;
-    ThreadPool& pool = ThreadPool::global();
-    const int T_ = pool.size();
-    ws.prepare(T_);
-    pool.run([&](int t) {
-        const Slice s = slice_of(N, t, T_);
-        T* dcol = conv_is_pointwise(g) || s.begin == s.end ? nullptr : ws.col_buffer(t, R * P);
-        for (std::size_t n = s.begin; n < s.end; ++n) {
-            T* dxn = dx + n * xs;
-            if (!dcol) {
-                gemm<T>(true, false, R, P, O, T(1), w, R, dy + n * ys, P, T(0), dxn, P);
-                continue;
-            }
-            gemm<T>(true, false, R, P, O, T(1), w, R, dy + n * ys, P, T(0), dcol, P);
-            std::fill(dxn, dxn + xs, T(0));
-            col2im_add(dcol, g, dxn);
+    ws.prepare(ThreadPool::global().size());
+    parallel_items(N, [&](int t, std::size_t n) {
+        T* dxn = dx + n * xs;
+        if (conv_is_pointwise(g)) {
+            gemm<T>(true, false, R, P, O, T(1), w, R, dy + n * ys, P, T(0), dxn, P);
+            return;
         }
+        T* dcol = ws.col_buffer(t, R * P);
+        gemm<T>(true, false, R, P, O, T(1), w, R, dy + n * ys, P, T(0), dcol, P);
+        std::fill(dxn, dxn + xs, T(0));
+        col2im_add(dcol, g, dxn);
     });
 }
 
@@ -101,29 +98,24 @@ void conv2d_backward_weights_im2col(const T* x, const T* dy, T* dw, T* db, int N
                                     ConvWorkspace<T>& ws) {
     const std::size_t R = g.rows(), P = g.cols(), xs = std::size_t(g.C) * g.H * g.W, ys = O * P;
     const std::size_t part = O * R + (db ? O : 0);  // one image's dw, then its db
-    ThreadPool& pool = ThreadPool::global();
-    const int T_ = pool.size();
-    ws.prepare(T_);
+    ws.prepare(ThreadPool::global().size());
     ws.partial.resize(std::size_t(N) * part);
-    pool.run([&](int t) {
-        const Slice s = slice_of(N, t, T_);
-        T* col = conv_is_pointwise(g) || s.begin == s.end ? nullptr : ws.col_buffer(t, R * P);
-        for (std::size_t n = s.begin; n < s.end; ++n) {
-            const T* cn = x + n * xs;
-            if (col) {
-                im2col(cn, g, col);
-                cn = col;
-            }
-            const T* dyn = dy + n * ys;
-            T* pn = ws.partial.data() + n * part;
-            gemm<T>(false, true, O, R, P, T(1), dyn, P, cn, P, T(0), pn, R);
-            if (db)
-                for (int o = 0; o < O; ++o) {
-                    T sum = 0;
-                    for (std::size_t q = 0; q < P; ++q) sum += dyn[o * P + q];
-                    pn[O * R + o] = sum;
-                }
+    parallel_items(N, [&](int t, std::size_t n) {
+        const T* cn = x + n * xs;
+        if (!conv_is_pointwise(g)) {
+            T* col = ws.col_buffer(t, R * P);
+            im2col(cn, g, col);
+            cn = col;
         }
+        const T* dyn = dy + n * ys;
+        T* pn = ws.partial.data() + n * part;
+        gemm<T>(false, true, O, R, P, T(1), dyn, P, cn, P, T(0), pn, R);
+        if (db)
+            for (int o = 0; o < O; ++o) {
+                T sum = 0;
+                for (std::size_t q = 0; q < P; ++q) sum += dyn[o * P + q];
+                pn[O * R + o] = sum;
+            }
     });
     // Sum the partials in image order, each entry on one thread: independent of the split.
     // Image 0's row becomes the running sum, rows added in order (vectorises along e).

@@ -78,7 +78,13 @@ public:
         }
         cv_.notify_all();
         execute(0);
-        while (pending_.load(std::memory_order_acquire) != 0) ANN_CPU_RELAX();
+        // Spin, then yield: on a loaded machine the worker we wait for may need our core.
+        for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+            if (spin < 4000)
+                ANN_CPU_RELAX();
+            else
+                std::this_thread::yield();
+        }
         if (error_) std::rethrow_exception(error_);
     }
 
@@ -164,6 +170,23 @@ void parallel_for(std::size_t n, F&& f, std::size_t min_parallel = 1) {
     pool.run([&](int t) {
         const Slice s = slice_of(n, t, T);
         if (s.begin < s.end) f(s.begin, s.end);
+    });
+}
+
+// f(t, i) for every item i in [0, n), items handed out one at a time to whichever thread is
+// free (t says which thread, for per-thread scratch). Use it when each item's result is
+// independent of which thread computes it: then the result is deterministic, and a thread
+// descheduled by the OS (other processes on the machine) does not hold up the rest.
+template <class F>
+void parallel_items(std::size_t n, F&& f) {
+    ThreadPool& pool = ThreadPool::global();
+    if (pool.size() == 1 || n <= 1) {
+        for (std::size_t i = 0; i < n; ++i) f(0, i);
+        return;
+    }
+    std::atomic<std::size_t> next{0};
+    pool.run([&](int t) {
+        for (std::size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) f(t, i);
     });
 }
 
