@@ -1,7 +1,8 @@
 // Conv kernel microbenchmarks: every conv layer shape of cnn_3, cnn_4 and cnn_5, at the training
 // batch (50) and the evaluation batch (500), forward / backward-data / backward-weights, for
-// each implementation: `direct` (conv_reference.hpp, plain loops; batch 50 only, it is slow)
-// and `im2col` (conv_im2col.hpp, the path the layers use).
+// each implementation: `reference` (conv_reference.hpp, plain loops; batch 50 only, it is
+// slow), `im2col` (conv_im2col.hpp) and `avx512` (conv_direct_avx512.hpp, forward and
+// backward-data; the layers use it where it applies, im2col elsewhere and for backward-weights).
 // Counters: GFLOPs = useful FLOPs (2*N*O*C*kh*kw*OH*OW per pass) per second; pct_peak = that
 // as a percentage of this machine's sgemm peak, measured first in the same binary (a 2048^3
 // sgemm through the same OpenBLAS, with its own threading at the same thread count).
@@ -15,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "ann/backend/cpu/conv_im2col.hpp"
+#include "ann/backend/cpu/conv2d.hpp"
 #include "ann/backend/cpu/conv_reference.hpp"
 #include "ann/core/rng.hpp"
 
@@ -55,7 +56,7 @@ double measure_sgemm_peak(int threads) {
 }
 
 enum class Pass { fwd, bwd_data, bwd_weights };
-enum class Impl { direct, im2col };
+enum class Impl { direct, im2col, dispatch };
 
 void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl) {
     const ConvGeometry g{cc.C, cc.H, cc.H, cc.k, cc.k, 1, 0};
@@ -71,6 +72,8 @@ void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl)
             case Pass::fwd:
                 if (impl == Impl::direct)
                     ann::cpu::conv2d_forward_reference(x.data(), w.data(), b.data(), y.data(), N, cc.O, g);
+                else if (impl == Impl::dispatch)
+                    ann::cpu::conv2d_forward(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work);
                 else
                     ann::cpu::conv2d_forward_im2col(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work);
                 benchmark::DoNotOptimize(y.data());
@@ -78,6 +81,8 @@ void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl)
             case Pass::bwd_data:
                 if (impl == Impl::direct)
                     ann::cpu::conv2d_backward_data_reference(dy.data(), w.data(), dx.data(), N, cc.O, g);
+                else if (impl == Impl::dispatch)
+                    ann::cpu::conv2d_backward_data(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
                 else
                     ann::cpu::conv2d_backward_data_im2col(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
                 benchmark::DoNotOptimize(dx.data());
@@ -85,6 +90,8 @@ void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl)
             case Pass::bwd_weights:
                 if (impl == Impl::direct)
                     ann::cpu::conv2d_backward_weights_reference(x.data(), dy.data(), dw.data(), db.data(), N, cc.O, g);
+                else if (impl == Impl::dispatch)
+                    ann::cpu::conv2d_backward_weights(x.data(), dy.data(), dw.data(), db.data(), N, cc.O, g, work);
                 else
                     ann::cpu::conv2d_backward_weights_im2col(x.data(), dy.data(), dw.data(), db.data(), N, cc.O, g,
                                                              work);
@@ -131,9 +138,11 @@ int main(int argc, char** argv) {
     for (const auto& cc : kCases)
         for (int N : {50, 500})
             for (const auto& ps : passes)
-                for (Impl impl : {Impl::direct, Impl::im2col}) {
+                for (Impl impl : {Impl::direct, Impl::im2col, Impl::dispatch}) {
                     if (impl == Impl::direct && N != 50) continue;
-                    const std::string name = std::string("conv/") + (impl == Impl::direct ? "direct" : "im2col") +
+                    if (impl == Impl::dispatch && (ps.p == Pass::bwd_weights || !ann::cpu::have_avx512())) continue;
+                    const char* impl_name = impl == Impl::direct ? "reference" : impl == Impl::im2col ? "im2col" : "avx512";
+                    const std::string name = std::string("conv/") + impl_name +
                                              "/" + ps.name + "/C" + std::to_string(cc.C) + "_H" +
                                              std::to_string(cc.H) + "_O" + std::to_string(cc.O) + "_k" +
                                              std::to_string(cc.k) + "/N" + std::to_string(N);

@@ -1,8 +1,8 @@
 #pragma once
 // The CPU convolution entry points the Conv2d layer calls; each picks a kernel:
-//   float, stride 1, no padding, AVX-512 present -> direct kernel (conv_direct_avx512.hpp)
-//       for forward and backward-data; backward-weights stays im2col + GEMM (K = OH*OW is
-//       long, which GEMM handles well);
+//   float, stride 1, no padding, AVX-512 present -> direct kernels: conv_direct_avx512.hpp
+//       for forward and (where the padding waste is small) backward-data,
+//       conv_wgrad_avx512.hpp for backward-weights;
 //   anything else -> im2col + GEMM (conv_im2col.hpp).
 // The choice depends only on the shapes, the type and the CPU, so runs on one machine are
 // reproducible; the two kernels round differently (sums in another order).
@@ -12,12 +12,22 @@
 
 #include "ann/backend/cpu/conv_direct_avx512.hpp"
 #include "ann/backend/cpu/conv_im2col.hpp"
+#include "ann/backend/cpu/conv_wgrad_avx512.hpp"
 
 namespace ann::cpu {
 
 template <class T>
 bool conv_uses_direct(const ConvGeometry& g) {
     return std::is_same_v<T, float> && g.stride == 1 && g.pad == 0 && have_avx512();
+}
+
+// Backward-data by the direct kernel computes all H x (W+kw-1) full-width positions of the
+// padded dy, of which only OH*OW carry non-zero taps: worth it when that fraction is at
+// least half and there are enough input channels (the kernel's output channels) to fill a
+// register block; measured in benchmarks/bench_conv.cpp.
+template <class T>
+bool conv_backward_data_uses_direct(const ConvGeometry& g) {
+    return conv_uses_direct<T>(g) && g.C >= 8 && 2 * g.OH() * g.OW() >= g.H * (g.W + g.kw - 1);
 }
 
 // y = conv(x, w) + b, overwritten.
@@ -51,7 +61,7 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, int N, int O, const Co
                           ConvWorkspace<T>& ws) {
 #if ANN_HAVE_AVX512_KERNELS
     if constexpr (std::is_same_v<T, float>) {
-        if (conv_uses_direct<T>(g)) {
+        if (conv_backward_data_uses_direct<T>(g)) {
             // Full correlation: dx = conv(pad(dy, k-1), w flipped, channels swapped).
             const int C = g.C, kh = g.kh, kw = g.kw, OH = g.OH(), OW = g.OW();
             const int Hp = OH + 2 * (kh - 1), Wp = OW + 2 * (kw - 1);
@@ -87,6 +97,25 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, int N, int O, const Co
 template <class T>
 void conv2d_backward_weights(const T* x, const T* dy, T* dw, T* db, int N, int O, const ConvGeometry& g,
                              ConvWorkspace<T>& ws) {
+#if ANN_HAVE_AVX512_KERNELS
+    if constexpr (std::is_same_v<T, float>) {
+        if (conv_uses_direct<T>(g)) {
+            const std::size_t R = g.rows(), P = g.cols(), xs = std::size_t(g.C) * g.H * g.W, ys = O * P;
+            const std::size_t part = O * R + (db ? O : 0);
+            const std::size_t full = std::size_t(g.OH() - 1) * g.W + g.OW();
+            ws.prepare(ThreadPool::global().size());
+            ws.partial.resize(std::size_t(N) * part);
+            parallel_items(N, [&](int t, std::size_t n) {
+                T* pn = ws.partial.data() + n * part;
+                conv2d_wgrad_image_avx512(x + n * xs, dy + n * ys, g.C, g.H, g.W, g.kh, g.kw, O, pn,
+                                          ws.tmp_buffer(t, O * full));
+                if (db) conv2d_bias_partial(dy + n * ys, O, P, pn + O * R);
+            });
+            conv2d_reduce_weight_partials(dw, db, N, O * R, part, ws);
+            return;
+        }
+    }
+#endif
     conv2d_backward_weights_im2col(x, dy, dw, db, N, O, g, ws);
 }
 

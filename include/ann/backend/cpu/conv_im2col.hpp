@@ -92,6 +92,36 @@ void conv2d_backward_data_im2col(const T* dy, const T* w, T* dx, int N, int O, c
     });
 }
 
+// Sums the per-image weight-gradient partials (ws.partial, N rows of O*R [+ O]) in image
+// order into dw (and db): each entry on one thread, so independent of the split.
+template <class T>
+void conv2d_reduce_weight_partials(T* dw, T* db, int N, std::size_t OR, std::size_t part, ConvWorkspace<T>& ws) {
+    // Image 0's row becomes the running sum, rows added in order (vectorises along e).
+    parallel_for(part, [&](std::size_t lo, std::size_t hi) {
+        T* acc = ws.partial.data();
+        for (int n = 1; n < N; ++n) {
+            const T* pn = ws.partial.data() + n * part;
+            for (std::size_t e = lo; e < hi; ++e) acc[e] += pn[e];
+        }
+        for (std::size_t e = lo; e < hi; ++e) {
+            if (e < OR)
+                dw[e] += acc[e];
+            else
+                db[e - OR] += acc[e];
+        }
+    }, 4096);
+}
+
+// db partial of one image: per-channel sums of dy_n (O, P).
+template <class T>
+void conv2d_bias_partial(const T* dyn, int O, std::size_t P, T* out) {
+    for (int o = 0; o < O; ++o) {
+        T sum = 0;
+        for (std::size_t q = 0; q < P; ++q) sum += dyn[o * P + q];
+        out[o] = sum;
+    }
+}
+
 // dw += dL/dw, db += dL/db (db may be null).
 template <class T>
 void conv2d_backward_weights_im2col(const T* x, const T* dy, T* dw, T* db, int N, int O, const ConvGeometry& g,
@@ -110,28 +140,9 @@ void conv2d_backward_weights_im2col(const T* x, const T* dy, T* dw, T* db, int N
         const T* dyn = dy + n * ys;
         T* pn = ws.partial.data() + n * part;
         gemm<T>(false, true, O, R, P, T(1), dyn, P, cn, P, T(0), pn, R);
-        if (db)
-            for (int o = 0; o < O; ++o) {
-                T sum = 0;
-                for (std::size_t q = 0; q < P; ++q) sum += dyn[o * P + q];
-                pn[O * R + o] = sum;
-            }
+        if (db) conv2d_bias_partial(dyn, O, P, pn + O * R);
     });
-    // Sum the partials in image order, each entry on one thread: independent of the split.
-    // Image 0's row becomes the running sum, rows added in order (vectorises along e).
-    parallel_for(part, [&](std::size_t lo, std::size_t hi) {
-        T* acc = ws.partial.data();
-        for (int n = 1; n < N; ++n) {
-            const T* pn = ws.partial.data() + n * part;
-            for (std::size_t e = lo; e < hi; ++e) acc[e] += pn[e];
-        }
-        for (std::size_t e = lo; e < hi; ++e) {
-            if (e < O * R)
-                dw[e] += acc[e];
-            else
-                db[e - O * R] += acc[e];
-        }
-    }, 4096);
+    conv2d_reduce_weight_partials(dw, db, N, O * R, part, ws);
 }
 
 }  // namespace ann::cpu
