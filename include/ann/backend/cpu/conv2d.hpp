@@ -2,7 +2,7 @@
 // The CPU convolution entry points the Conv2d layer calls; each picks a kernel:
 //   float, stride 1, no padding, AVX-512 present -> direct kernels: conv_direct_avx512.hpp
 //       for forward and (where the padding waste is small) backward-data,
-//       conv_wgrad_avx512.hpp for backward-weights;
+//       conv_wgrad_avx512.hpp for backward-weights (where the weights are many enough);
 //   anything else -> im2col + GEMM (conv_im2col.hpp).
 // The choice depends only on the shapes, the type and the CPU, so runs on one machine are
 // reproducible; the two kernels round differently (sums in another order).
@@ -19,6 +19,13 @@ namespace ann::cpu {
 template <class T>
 bool conv_uses_direct(const ConvGeometry& g) {
     return std::is_same_v<T, float> && g.stride == 1 && g.pad == 0 && have_avx512();
+}
+
+// Backward-weights by the direct kernel pays one horizontal sum per weight and image; with
+// fewer than 128 weights per output channel im2col + GEMM measured as fast or faster.
+template <class T>
+bool conv_backward_weights_uses_direct(const ConvGeometry& g) {
+    return conv_uses_direct<T>(g) && g.rows() >= 128;
 }
 
 // Backward-data by the direct kernel computes all H x (W+kw-1) full-width positions of the
@@ -99,7 +106,7 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, T* db, int N, int O
                              ConvWorkspace<T>& ws) {
 #if ANN_HAVE_AVX512_KERNELS
     if constexpr (std::is_same_v<T, float>) {
-        if (conv_uses_direct<T>(g)) {
+        if (conv_backward_weights_uses_direct<T>(g)) {
             const std::size_t R = g.rows(), P = g.cols(), xs = std::size_t(g.C) * g.H * g.W, ys = O * P;
             const std::size_t part = O * R + (db ? O : 0);
             const std::size_t full = std::size_t(g.OH() - 1) * g.W + g.OW();

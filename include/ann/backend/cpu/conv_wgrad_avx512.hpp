@@ -18,11 +18,12 @@ namespace ann::cpu {
 #if ANN_HAVE_AVX512_KERNELS
 namespace detail {
 
-// Horizontal sum (GCC 12's _mm512_reduce_add_ps trips -Wmaybe-uninitialized in its header).
+// Horizontal sum through memory: GCC 12's shuffle/extract intrinsics (and _mm512_reduce_add_ps)
+// trip -Wuninitialized inside its own headers; the 128-bit reloads forward from the store.
 __attribute__((target("avx512f"))) inline float hsum(__m512 v) {
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0x4E));  // + the other 256-bit half
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0xB1));  // + the neighbouring 128-bit lane
-    __m128 q = _mm512_castps512_ps128(v);
+    alignas(64) float t[16];
+    _mm512_store_ps(t, v);
+    __m128 q = _mm_add_ps(_mm_add_ps(_mm_load_ps(t), _mm_load_ps(t + 4)), _mm_add_ps(_mm_load_ps(t + 8), _mm_load_ps(t + 12)));
     q = _mm_add_ps(q, _mm_movehl_ps(q, q));
     q = _mm_add_ss(q, _mm_shuffle_ps(q, q, 1));
     return _mm_cvtss_f32(q);
