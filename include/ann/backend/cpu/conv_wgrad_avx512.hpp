@@ -18,17 +18,6 @@ namespace ann::cpu {
 #if ANN_HAVE_AVX512_KERNELS
 namespace detail {
 
-// Horizontal sum through memory: GCC 12's shuffle/extract intrinsics (and _mm512_reduce_add_ps)
-// trip -Wuninitialized inside its own headers; the 128-bit reloads forward from the store.
-__attribute__((target("avx512f"))) inline float hsum(__m512 v) {
-    alignas(64) float t[16];
-    _mm512_store_ps(t, v);
-    __m128 q = _mm_add_ps(_mm_add_ps(_mm_load_ps(t), _mm_load_ps(t + 4)), _mm_add_ps(_mm_load_ps(t + 8), _mm_load_ps(t + 12)));
-    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    q = _mm_add_ss(q, _mm_shuffle_ps(q, q, 1));
-    return _mm_cvtss_f32(q);
-}
-
 template <int OB, int RB>
 __attribute__((target("avx512f,fma"))) inline void wgrad_block(const float* dyz, const float* x, int H, int W,
                                                                int kh, int kw, int full, int o0, int r0, int R,
@@ -56,8 +45,23 @@ __attribute__((target("avx512f,fma"))) inline void wgrad_block(const float* dyz,
             for (int r = 0; r < RB; ++r) acc[o][r] = _mm512_fmadd_ps(d, xv[r], acc[o][r]);
         }
     }
+    // Horizontal sums through one spill after the loop. (Calling a reduction helper on acc, or
+    // GCC 12's _mm512_reduce_add_ps, made GCC keep acc in memory inside the loop, and the
+    // latter also trips -Wuninitialized in GCC's own header.)
+    alignas(64) float t[OB * RB][16];
+#pragma GCC unroll 8
     for (int o = 0; o < OB; ++o)
-        for (int r = 0; r < RB; ++r) out[std::size_t(o0 + o) * R + r0 + r] = hsum(acc[o][r]);
+#pragma GCC unroll 2
+        for (int r = 0; r < RB; ++r) _mm512_store_ps(t[o * RB + r], acc[o][r]);
+    for (int o = 0; o < OB; ++o)
+        for (int r = 0; r < RB; ++r) {
+            const float* v = t[o * RB + r];
+            __m128 q = _mm_add_ps(_mm_add_ps(_mm_load_ps(v), _mm_load_ps(v + 4)),
+                                  _mm_add_ps(_mm_load_ps(v + 8), _mm_load_ps(v + 12)));
+            q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+            q = _mm_add_ss(q, _mm_shuffle_ps(q, q, 1));
+            out[std::size_t(o0 + o) * R + r0 + r] = _mm_cvtss_f32(q);
+        }
 }
 
 template <int OB>
