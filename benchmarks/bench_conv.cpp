@@ -1,7 +1,7 @@
 // Conv kernel microbenchmarks: every conv layer shape of cnn_3, cnn_4 and cnn_5, at the training
 // batch (50) and the evaluation batch (500), forward / backward-data / backward-weights, for
 // each implementation: `reference` (conv_reference.hpp, plain loops; batch 50 only, it is
-// slow), `im2col` (conv_im2col.hpp) and `avx512` (the entry points of conv2d.hpp that the
+// slow), `im2col` (conv_im2col.hpp) and `dispatch` (the entry points of conv2d.hpp that the
 // layers call: the direct kernels conv_direct_avx512.hpp / conv_wgrad_avx512.hpp, except
 // backward-data of shapes where conv2d.hpp falls back to im2col).
 // Counters: GFLOPs = useful FLOPs (2*N*O*C*kh*kw*OH*OW per pass) per second; pct_peak = that
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
                 for (Impl impl : {Impl::direct, Impl::im2col, Impl::dispatch}) {
                     if (impl == Impl::direct && N != 50) continue;
                     if (impl == Impl::dispatch && !ann::cpu::have_avx512()) continue;
-                    const char* impl_name = impl == Impl::direct ? "reference" : impl == Impl::im2col ? "im2col" : "avx512";
+                    const char* impl_name = impl == Impl::direct ? "reference" : impl == Impl::im2col ? "im2col" : "dispatch";
                     const std::string name = std::string("conv/") + impl_name +
                                              "/" + ps.name + "/C" + std::to_string(cc.C) + "_H" +
                                              std::to_string(cc.H) + "_O" + std::to_string(cc.O) + "_k" +

@@ -38,4 +38,5 @@ for ((r = 1; r <= rounds; r++)); do
   "$py" benchmarks/torch_e2e.py --threads "$threads" | tee -a "$out/e2e.jsonl"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+((conv)) && "$py" scripts/conv_table.py "$out/conv.json"
 "$py" scripts/bench_table.py "$out/e2e.jsonl"

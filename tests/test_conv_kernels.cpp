@@ -135,3 +135,32 @@ TEST_CASE("thread pool runs every index once and passes exceptions on", "[conv][
     CHECK(std::count(covered.begin(), covered.end(), 1) == 1000);
     cpu::set_num_threads(saved);
 }
+
+TEST_CASE("training cnn_3 twice with the same seed gives identical weights, for 1 and 2 threads",
+          "[conv][determinism]") {
+    const int saved = cpu::num_threads();
+    auto train = [](int threads) {
+        cpu::set_num_threads(threads);
+        Rng rng(11);
+        auto model = models::homework<float>("cnn_3", models::Activation::relu, rng);
+        Adam<float> opt(model.parameters(), 1e-3);
+        CrossEntropyLoss<float> loss;
+        Tensor<float> x = Tensor<float>::from_shape(models::cifar_input_shape(6));
+        std::vector<long> t(6);
+        for (int step = 0; step < 3; ++step) {
+            for (auto& v : x) v = static_cast<float>(rng.uniform(-1, 1));
+            for (auto& v : t) v = static_cast<long>(rng.below(10));
+            model.zero_grad();
+            loss.forward(model.forward(x), t);
+            model.backward(loss.backward());
+            opt.step();
+        }
+        std::vector<float> all;
+        for (auto* p : model.parameters()) all.insert(all.end(), p->value.begin(), p->value.end());
+        return all;
+    };
+    const auto a = train(2);
+    CHECK(train(2) == a);
+    CHECK(train(1) == a);
+    cpu::set_num_threads(saved);
+}
