@@ -15,7 +15,7 @@ while (($#)); do
     --rounds) rounds="$2"; shift 2 ;;
     --no-conv) conv=0; shift ;;
     --build) build=1; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
