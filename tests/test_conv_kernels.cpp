@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ann/ann.hpp"
+#include "ann/backend/cpu/adam_update.hpp"
 #include "ann/backend/cpu/conv2d.hpp"
 #include "ann/backend/cpu/conv_reference.hpp"
 
@@ -162,5 +163,33 @@ TEST_CASE("training cnn_3 twice with the same seed gives identical weights, for 
     const auto a = train(2);
     CHECK(train(2) == a);
     CHECK(train(1) == a);
+    cpu::set_num_threads(saved);
+}
+
+TEST_CASE("Adam kernel matches the scalar rule and is independent of the thread count", "[adam][determinism]") {
+    const int saved = cpu::num_threads();
+    for (std::size_t n : {1u, 15u, 16u, 17u, 1000u, 40000u}) {
+        Rng rng(n);
+        auto w0 = random_vec<float>(n, rng), g = random_vec<float>(n, rng), m0 = random_vec<float>(n, rng),
+             v0 = random_vec<float>(n, rng);
+        for (auto& e : v0) e = std::abs(e);
+        auto run = [&](int threads) {
+            cpu::set_num_threads(threads);
+            auto w = w0, m = m0, v = v0;
+            cpu::adam_update(w.data(), g.data(), m.data(), v.data(), n, 0.9f, 0.999f, 1e-3f, 0.3f, 1e-8f);
+            w.insert(w.end(), m.begin(), m.end());
+            w.insert(w.end(), v.begin(), v.end());
+            return w;
+        };
+        auto w = w0, m = m0, v = v0;
+        cpu::adam_update_scalar(w.data(), g.data(), m.data(), v.data(), 0, n, 0.9f, 0.999f, 1e-3f, 0.3f, 1e-8f);
+        w.insert(w.end(), m.begin(), m.end());
+        w.insert(w.end(), v.begin(), v.end());
+        const auto one = run(1);
+        INFO("n = " << n);
+        CHECK(max_rel_diff(one, w) < 1e-6);
+        CHECK(run(2) == one);
+        CHECK(run(3) == one);
+    }
     cpu::set_num_threads(saved);
 }
