@@ -2,6 +2,8 @@
 // parameter gradient, random shapes incl. stride/padding variants and batch > 1.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+
 #include "ann/ann.hpp"
 #include "ann/testing/gradcheck.hpp"
 
@@ -17,6 +19,9 @@ void check(Layer<double>& layer, const Shape& in, std::uint64_t seed) {
     Rng rng(seed);
     auto res = testing::gradcheck(layer, random_tensor(in, rng), rng);
     INFO(layer.name() << " on " << shape_str(in) << ": worst " << res.worst << " error " << res.max_error());
+    // One line per check, so the largest error can be quoted without a debugger.
+    std::printf("gradcheck %s on %s: max relative error %.3g (%s)\n", layer.name().c_str(), shape_str(in).c_str(),
+                res.max_error(), res.worst.c_str());
     CHECK(res.max_input_error < 1e-6);
     CHECK(res.max_param_error < 1e-6);
 }
