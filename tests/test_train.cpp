@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "../examples/cifar_homework.hpp"
-#include "ann/train/atomic_write.hpp"
+#include "ann/io/atomic_file.hpp"
 #include "ann/train/plateau.hpp"
 #include "ann/train/results_json.hpp"
 #include "ann/train/run.hpp"
@@ -30,14 +30,14 @@ TEST_CASE("atomic writes: whole file or the old one untouched, no temporary left
     TempDir t("atomic");
     train::write_json_atomic(t / "sub/r.json", train::Json{{"a", 1}});
     CHECK(train::read_json(t / "sub/r.json")["a"] == 1);
-    train::write_file_atomic(t / "sub/r.json", "{\"a\": 2}");
+    io::write_file_atomic(t / "sub/r.json", "{\"a\": 2}");
     CHECK(train::read_json(t / "sub/r.json")["a"] == 2);
     std::size_t files = 0;
     for (auto& e : std::filesystem::directory_iterator(t.path / "sub")) (void)e, ++files;
     CHECK(files == 1);
     // A destination that is a folder cannot be replaced: error, folder intact, no temporary left.
     std::filesystem::create_directories(t.path / "dir.json" / "x");
-    CHECK_THROWS_WITH(train::write_file_atomic(t / "dir.json", "{}"), Catch::Contains("dir.json"));
+    CHECK_THROWS_WITH(io::write_file_atomic(t / "dir.json", "{}"), Catch::Contains("dir.json"));
     CHECK(std::filesystem::is_directory(t.path / "dir.json" / "x"));
     files = 0;
     for (auto& e : std::filesystem::directory_iterator(t.path)) (void)e, ++files;
