@@ -34,7 +34,6 @@
 #include "ann/train/progress.hpp"
 #include "ann/train/results_json.hpp"
 #include "ann/train/run.hpp"
-#include "ann/train/snapshot.hpp"
 
 namespace hw {
 
