@@ -61,18 +61,31 @@ void check_writable(const std::string& out) {
     fs::remove(probe, ec);
 }
 
-// CLI11 check for real-valued options: rejects NaN and Inf, which slip through range checks.
-const CLI::Validator kFinite(
+// CLI11 check for real-valued options: a finite number in [lo, hi] (NaN and Inf slip through
+// CLI::Range), with a message that prints the bounds readably.
+CLI::Validator finite_in(double lo, double hi) {
+    return CLI::Validator(
+        [lo, hi](std::string& s) {
+            char bounds[96];
+            std::snprintf(bounds, sizeof bounds, "a finite number from %g to %g", lo, hi);
+            try {
+                std::size_t used = 0;
+                const double v = std::stod(s, &used);
+                if (used == s.size() && std::isfinite(v) && v >= lo && v <= hi) return std::string();
+            } catch (const std::exception&) {
+            }
+            return "expected " + std::string(bounds) + ", got '" + s + "'";
+        },
+        "FINITE");
+}
+
+// CLI11 accepts "-1" for unsigned options (and wraps it around): digits only.
+const CLI::Validator kWholeNumber(
     [](std::string& s) {
-        try {
-            std::size_t used = 0;
-            const double v = std::stod(s, &used);
-            if (used == s.size() && std::isfinite(v)) return std::string();
-        } catch (const std::exception&) {
-        }
-        return "expected a finite number, got '" + s + "'";
+        if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return std::string();
+        return "expected a whole number >= 0, got '" + s + "'";
     },
-    "FINITE");
+    "UINT");
 
 }  // namespace
 
@@ -106,6 +119,7 @@ int main(int argc, char** argv) {
     app.add_option("--hw1-data", p2.data_dir, "Part 2: folder with samples_X.npy and kernel.npy")->capture_default_str();
     app.add_option("--digit", p2.digit, "Part 2: X in samples_X.npy")->check(CLI::Range(0, 9))->capture_default_str();
     app.add_option("--seed", o.seed, "Seed of the validation split, the initial weights and the batch order")
+        ->check(kWholeNumber)
         ->capture_default_str();
     app.add_option("--threads", o.threads, "BLAS threads (same seed + same threads => same results)")
         ->check(CLI::Range(1, 256))->capture_default_str();
@@ -116,7 +130,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(3, 100000))->capture_default_str();
     auto* tai = app.add_option("--train-acc-images", o.train_acc_images,
                    "Training accuracy is measured on a fixed class-balanced subset of this many training "
-                   "images (0: the whole training set)")->capture_default_str();
+                   "images (0: the whole training set)")->check(kWholeNumber)->check(CLI::Range(0, 50000))->capture_default_str();
     app.add_option("--record-every", o.record_every, "Record curves every this many steps (the homework: 10)")
         ->check(CLI::Range(1, 1000000))->capture_default_str();
     app.add_option("--eval-batch", o.eval_batch, "Batch size of evaluation passes")->check(CLI::Range(1, 10000))
@@ -124,14 +138,16 @@ int main(int argc, char** argv) {
     app.add_option("--part5-arch", o.part5_arch,
                    "Part 5's architecture (default: the best of part 3 by test accuracy, mlp_1 excluded, "
                    "else cnn_4)");
-    app.add_option("--switch1", o.switch1, "Epoch to go from 0.1 to 0.01 (default: found by the plateau rule)");
-    app.add_option("--switch2", o.switch2, "Epoch to go from 0.01 to 0.001 (default: found by the plateau rule)");
+    app.add_option("--switch1", o.switch1, "Epoch to go from 0.1 to 0.01 (default: found by the plateau rule)")
+        ->check(kWholeNumber)->check(CLI::Range(0, 100000));
+    app.add_option("--switch2", o.switch2, "Epoch to go from 0.01 to 0.001 (default: found by the plateau rule)")
+        ->check(kWholeNumber)->check(CLI::Range(0, 100000));
     app.add_option("--plateau-tol", o.plateau_tol,
                    "Plateau rule: first epoch whose mean validation accuracy is within this many points of "
-                   "the best")->check(kFinite & CLI::NonNegativeNumber)->capture_default_str();
+                   "the best")->check(finite_in(0, 100))->capture_default_str();
     app.add_option("--progress-interval", o.progress_interval,
                    "Seconds between progress lines when stderr is not a terminal")
-        ->check(kFinite & CLI::NonNegativeNumber)->capture_default_str();
+        ->check(finite_in(0, 1e9))->capture_default_str();
     app.add_flag("--quiet", o.quiet, "No progress lines");
     auto* tpc = app.add_option("--train-per-class", o.train_per_class,
                                "Train on a class-balanced subset of this many images per class (0: all; --quick: 200)")
@@ -143,7 +159,7 @@ int main(int argc, char** argv) {
                     ->check(CLI::Range(0, 1000));
     app.add_option("--adam-lr", o.adam_lr, "Part 3's Adam learning rate (the homework: 0.001; an absurd one, "
                    "e.g. 1e6, makes the runs diverge, which tests/CMakeLists.txt uses)")
-        ->check(kFinite & CLI::Range(0.0, 1e30))->capture_default_str();
+        ->check(finite_in(0, 1e30))->capture_default_str();
     app.add_flag("--resume", o.resume,
                  "Continue from the checkpoints in <out>/checkpoints (written at every epoch end) with the same "
                  "options; finished runs are not trained again");
@@ -184,6 +200,9 @@ int main(int argc, char** argv) {
         check_writable(o.out);
         g_stop.store(false);
         ::signal(SIGINT, on_sigint);
+        // Past a file-size limit (ulimit -f) a write should fail with EFBIG, reported like a full
+        // disk, instead of killing the program.
+        ::signal(SIGXFSZ, SIG_IGN);
         cifar.stop = &g_stop;
         for (int part : o.parts) {
             if (g_stop.load()) throw ann::train::Interrupted("part " + std::to_string(part), 0);

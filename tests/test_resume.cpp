@@ -6,6 +6,7 @@
 // Parts 3 (mlp_1, cnn_3; Adam) and 5 (cnn_3; SGD, scheduled runs restored from per-epoch
 // checkpoints) on 200 training images, 2-4 epochs: about 5 s per complete run.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -40,11 +41,16 @@ std::vector<std::string> homework_args(const std::string& out, const std::string
             "--quiet", "--data", fs::path(testutil::real_cifar_dir()).parent_path().string(), "--out", out};
 }
 
-// Starts the program with stdout/stderr into files; returns its pid.
-pid_t start(std::vector<std::string> args, const std::string& log) {
+// Starts the program with stdout/stderr into files; returns its pid. file_limit > 0: the
+// largest file it may write, in bytes (RLIMIT_FSIZE, a disk that is full past that size).
+pid_t start(std::vector<std::string> args, const std::string& log, rlim_t file_limit = 0) {
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
+        if (file_limit) {
+            const rlimit lim{file_limit, file_limit};
+            ::setrlimit(RLIMIT_FSIZE, &lim);
+        }
         const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) ::dup2(fd, 1), ::dup2(fd, 2);
         std::vector<char*> argv;
@@ -254,4 +260,89 @@ TEST_CASE("resume: a checkpoint written with other options is refused", "[resume
     std::ifstream in(t / "log2");
     const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     CHECK_THAT(log, Catch::Contains("part3-cnn_3.annc") && Catch::Contains("epochs"));
+}
+
+TEST_CASE("homework: a diverging run is stopped and recorded as diverged, the next one runs", "[resume][diverge]") {
+#ifdef ANN_SANITIZE
+    WARN("skipped under sanitizers (too slow)");
+    return;
+#endif
+    if (testutil::real_cifar_dir().empty()) {
+        WARN("shared CIFAR-10 archive not found; skipped");
+        return;
+    }
+    TempDir t("diverge");
+    const std::string out = t / "out";
+    auto args = homework_args(out, "3,4", "mlp_1", "2");
+    args.insert(args.end(), {"--adam-lr", "1e30"});  // Adam's steps are about lr: weights overflow
+    REQUIRE(finish(start(args, t / "log")) == 0);
+    const Json p3 = Json::parse(std::ifstream(fs::path(out) / "part3" / "part3_mlp_1.json"));
+    CHECK(p3["diverged"] == true);
+    REQUIRE(p3["diverged_runs"].size() == 1);
+    CHECK(p3["diverged_runs"][0]["run"] == "part3 mlp_1");
+    const std::size_t step = p3["diverged_runs"][0]["step"];
+    CHECK(p3["loss_curve"].size() <= step / 10 + 1);
+    const Json p4 = Json::parse(std::ifstream(fs::path(out) / "part4" / "part4_mlp_1.json"));
+    CHECK(p4["diverged"] == false);
+    CHECK(p4["relu_loss_curve"].size() == 2 * 4 / 10 + 1);  // 2 epochs of 4 steps, recorded every 10
+    std::ifstream in(t / "log");
+    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK_THAT(log, Catch::Contains("part3 mlp_1 diverged at step"));
+    // Resumed, the diverged run stays diverged: same file.
+    args.push_back("--resume");
+    REQUIRE(finish(start(args, t / "log2")) == 0);
+    Json again = Json::parse(std::ifstream(fs::path(out) / "part3" / "part3_mlp_1.json"));
+    again.erase("seconds");
+    Json first = p3;
+    first.erase("seconds");
+    CHECK(again == first);
+}
+
+TEST_CASE("homework --resume: a damaged checkpoint is a one-line error naming it, exit code 2", "[resume][hostile]") {
+#ifdef ANN_SANITIZE
+    WARN("skipped under sanitizers (too slow)");
+    return;
+#endif
+    if (testutil::real_cifar_dir().empty()) {
+        WARN("shared CIFAR-10 archive not found; skipped");
+        return;
+    }
+    TempDir t("resume_damaged");
+    const std::string out = t / "out";
+    REQUIRE(finish(start(homework_args(out, "3", "cnn_3", "1"), t / "log")) == 0);
+    const fs::path ckpt = fs::path(out) / "checkpoints" / "part3-cnn_3.annc";
+    REQUIRE(fs::exists(ckpt));
+    fs::resize_file(ckpt, fs::file_size(ckpt) / 2);
+    auto args = homework_args(out, "3", "cnn_3", "1");
+    args.push_back("--resume");
+    CHECK(finish(start(args, t / "log2")) == 2);
+    std::ifstream in(t / "log2");
+    std::string line, last;
+    int errors = 0;  // stdout has the data summary before; stderr one line
+    while (std::getline(in, line)) errors += line.rfind("homework:", 0) == 0, last = line;
+    CHECK(errors == 1);
+    CHECK_THAT(last, Catch::StartsWith("homework: ") && Catch::Contains("part3-cnn_3.annc") && Catch::Contains("truncated"));
+}
+
+TEST_CASE("homework: a full disk while writing a checkpoint is a one-line error, exit 2, no partial file", "[resume][hostile]") {
+#ifdef ANN_SANITIZE
+    WARN("skipped under sanitizers (too slow)");
+    return;
+#endif
+    if (testutil::real_cifar_dir().empty()) {
+        WARN("shared CIFAR-10 archive not found; skipped");
+        return;
+    }
+    TempDir t("disk_full");
+    const std::string out = t / "out";
+    // cnn_3's checkpoint is about 90 kB (weights + Adam moments): it does not fit in 20 kB.
+    CHECK(finish(start(homework_args(out, "3", "cnn_3", "1"), t / "log", 20000)) == 2);
+    std::ifstream in(t / "log");
+    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK_THAT(log, Catch::Contains("homework: cannot write '") && Catch::Contains("part3-cnn_3.annc") &&
+                        Catch::Contains("File too large"));
+    for (const auto& e : fs::recursive_directory_iterator(out)) {
+        INFO(e.path());
+        CHECK(e.is_directory());  // no checkpoint, no temporary, no result file
+    }
 }
