@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -344,5 +345,31 @@ TEST_CASE("homework: a full disk while writing a checkpoint is a one-line error,
     for (const auto& e : fs::recursive_directory_iterator(out)) {
         INFO(e.path());
         CHECK(e.is_directory());  // no checkpoint, no temporary, no result file
+    }
+}
+
+TEST_CASE("determinism: two runs with the same seed and 2 threads write the same results", "[resume][determinism]") {
+#ifdef ANN_SANITIZE
+    WARN("skipped under sanitizers (too slow)");
+    return;
+#endif
+    if (testutil::real_cifar_dir().empty()) {
+        WARN("shared CIFAR-10 archive not found; skipped");
+        return;
+    }
+    TempDir t("threads2");
+    std::map<std::string, Json> first;
+    for (const char* out : {"a", "b"}) {
+        auto args = homework_args(t / out, "3", "cnn_3", "2");
+        auto th = std::find(args.begin(), args.end(), "--threads");
+        REQUIRE(th != args.end());
+        *(th + 1) = "2";
+        REQUIRE(finish(start(args, t / "log")) == 0);
+        const auto r = results(t / out);
+        REQUIRE(r.size() == 1);
+        if (first.empty())
+            first = r;
+        else
+            CHECK(r.begin()->second.dump() == first.begin()->second.dump());
     }
 }
