@@ -253,6 +253,22 @@ TEST_CASE("a raised stop flag interrupts between steps, after the last epoch's c
     CHECK(r.step == 20);
 }
 
+TEST_CASE("summary: result files with null (diverged) values and missing keys still summarise", "[train][hostile]") {
+    TempDir t("summary_null");
+    hw::Options o;
+    o.out = t / "results";
+    const nlohmann::json nan = nullptr;  // how JSON stores NaN and Inf
+    train::write_json_atomic(o.out + "/part3/part3_cnn_3.json",
+                             {{"name", "cnn_3"}, {"val_acc_curve", {10.0, nan}}, {"test_acc", nan}, {"diverged", true}});
+    train::write_json_atomic(o.out + "/part4/part4_cnn_3.json", {{"name", "cnn_3"}, {"relu_loss_curve", {2.3, nan}}});
+    train::write_json_atomic(o.out + "/part5/part5_cnn_3_scheduled.json",
+                             {{"name", "cnn_3"}, {"switch_epoch_1", 2}, {"switch_epoch_2", nan}, {"test_acc_scheduled", nan}});
+    std::string md;
+    REQUIRE_NOTHROW(md = hw::summary(o));
+    CHECK_THAT(md, Catch::Contains("| cnn_3 |") && Catch::Contains("nan"));
+    CHECK_THAT(md, Catch::Contains("Part 5 (cnn_3"));
+}
+
 TEST_CASE("homework driver on real data writes every JSON file with the layout's keys", "[train][real][homework]") {
     if (testutil::real_cifar_dir().empty()) {
         WARN("shared CIFAR-10 archive not found; skipped");
