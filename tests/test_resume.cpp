@@ -215,7 +215,7 @@ TEST_CASE("resume: SIGKILL at random moments, --resume, results identical to an 
     }
 }
 
-TEST_CASE("resume: Ctrl-C saves, says how to resume, exits 130; same seed and threads => same results", "[resume][slow]") {
+TEST_CASE("resume: Ctrl-C saves, says how to resume, exits 130, and the resumed run matches a separate run", "[resume][slow]") {
 #ifdef ANN_SANITIZE
     WARN("skipped under sanitizers (too slow)");
     return;

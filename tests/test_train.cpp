@@ -147,11 +147,11 @@ TEST_CASE("a run resumed from a checkpoint continues exactly like the uninterrup
     Fixture f;
     TempDir t("ckpt");
     train::RecordOptions rec{20, 3, true, true, true};
-    train::Evaluator<float> ev(models::homework<float>("cnn_3"), 50);
+    train::Evaluator<float> ev(models::homework<float>("mlp_2"), 50);
     for (const char* opt : {"adam", "sgd-momentum"}) {
         INFO(opt);
         auto make = [&](std::uint64_t seed) {
-            auto r = make_run("cnn_3", seed, 0.05);
+            auto r = make_run("mlp_2", seed, 0.05);
             if (std::string(opt) == "adam")
                 r.optimizer = std::make_unique<Adam<float>>(r.model.parameters());
             else
@@ -164,10 +164,10 @@ TEST_CASE("a run resumed from a checkpoint continues exactly like the uninterrup
         const std::string path = t / (std::string(opt) + ".annc");
         auto first = make(4);
         train::train_epochs(first, 1, f.d, rec, &ev, nullptr, std::function<void(train::Run<float>&)>([&](train::Run<float>& r) {
-                                train::save_run(path, r, "cnn_3", {{"note", "x"}});
+                                train::save_run(path, r, "mlp_2", {{"note", "x"}});
                             }));
         auto resumed = make(99);  // other initial weights and Rng: all overwritten
-        CHECK(train::load_run(path, resumed, "cnn_3")["note"] == "x");
+        CHECK(train::load_run(path, resumed, "mlp_2")["note"] == "x");
         CHECK(resumed.epoch == 1);
         train::train_epochs(resumed, 3, f.d, rec, &ev, nullptr);
         CHECK(resumed.step == full.step);
@@ -179,7 +179,7 @@ TEST_CASE("a run resumed from a checkpoint continues exactly like the uninterrup
         for (std::size_t i = 0; i < pa.size(); ++i) CHECK(std::equal(pa[i]->value.begin(), pa[i]->value.end(), pb[i]->value.begin()));
         // Without its optimizer state the run would differ: the test can tell.
         auto naive = make(4);
-        train::load_run(path, naive, "cnn_3");
+        train::load_run(path, naive, "mlp_2");
         naive.optimizer = std::string(opt) == "adam"
                               ? std::unique_ptr<Optimizer<float>>(std::make_unique<Adam<float>>(naive.model.parameters()))
                               : std::make_unique<SGD<float>>(naive.model.parameters(), 0.05, 0.9);
