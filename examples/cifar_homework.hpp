@@ -204,8 +204,9 @@ inline void train_run(const Options& o, RunF& r, const std::string& name, const 
     if (ec) ann::fail(fs::path(path).parent_path().string(), ": cannot create the checkpoint folder (", ec.message(), ")");
     if (o.resume && fs::exists(path)) {
         load_checked(o, path, r, arch_key);
-        if (!o.quiet) std::fprintf(stderr, "%s: resuming from %s (%zu of %zu epochs done%s)\n", r.label.c_str(), path.c_str(),
-                                   r.epoch, until, r.diverged ? ", diverged" : "");
+        std::printf("%s: resuming from %s (%zu of %zu epochs done%s)\n", r.label.c_str(), path.c_str(), r.epoch, until,
+                    r.diverged ? ", diverged" : "");
+        std::fflush(stdout);
     } else if (start) {
         start(r);
     }

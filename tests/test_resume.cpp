@@ -194,6 +194,10 @@ TEST_CASE("resume: SIGKILL at random moments, --resume, results identical to an 
         INFO("kills of resumed runs: " << kills);
         resume_to_end(out, t / "log");
         require_same_as_reference(out);
+        // It resumed (rather than silently starting over, which would give the same files).
+        std::ifstream in(t / "log");
+        const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        CHECK_THAT(log, Catch::Contains("part3 mlp_1: resuming from") && Catch::Contains("epochs done"));
     }
     SECTION("killed late (part 5's scheduled runs), twice") {
         TempDir t("resume_late");
