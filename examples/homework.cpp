@@ -76,7 +76,11 @@ CLI::Validator finite_in(double lo, double hi) {
             }
             return "expected " + std::string(bounds) + ", got '" + s + "'";
         },
-        "FINITE");
+        [lo, hi] {
+            char d[64];
+            std::snprintf(d, sizeof d, "finite in [%g - %g]", lo, hi);
+            return std::string(d);
+        }());
 }
 
 // CLI11 accepts "-1" for unsigned options (and wraps it around): digits only.
@@ -85,7 +89,7 @@ const CLI::Validator kWholeNumber(
         if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return std::string();
         return "expected a whole number >= 0, got '" + s + "'";
     },
-    "UINT");
+    "");
 
 }  // namespace
 
@@ -158,7 +162,7 @@ int main(int argc, char** argv) {
                                "Test on a class-balanced subset of this many images per class (0: all; --quick: 100)")
                     ->check(CLI::Range(0, 1000));
     app.add_option("--adam-lr", o.adam_lr, "Part 3's Adam learning rate (the homework: 0.001; an absurd one, "
-                   "e.g. 1e6, makes the runs diverge, which tests/CMakeLists.txt uses)")
+                   "e.g. 1e30, makes the runs diverge, as tests/test_resume.cpp does on purpose)")
         ->check(finite_in(0, 1e30))->capture_default_str();
     app.add_flag("--resume", o.resume,
                  "Continue from the checkpoints in <out>/checkpoints (written at every epoch end) with the same "
