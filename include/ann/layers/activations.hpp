@@ -6,6 +6,7 @@
 // Any shape is accepted; the output has the input's shape.
 #include <cmath>
 
+#include "ann/backend/cpu/thread_pool.hpp"
 #include "ann/layers/layer.hpp"
 
 namespace ann {
@@ -41,8 +42,9 @@ public:
         ensure_shape(y_, shape_of(x));
         const T* xd = x.data();
         T* yd = y_.data();
-        const std::size_t n = x.size();
-        for (std::size_t i = 0; i < n; ++i) yd[i] = Op::f(xd[i]);
+        cpu::parallel_for(x.size(), [&](std::size_t lo, std::size_t hi) {
+            for (std::size_t i = lo; i < hi; ++i) yd[i] = Op::f(xd[i]);
+        }, kMinParallel);
         return y_;
     }
 
@@ -52,12 +54,15 @@ public:
         const T* yd = y_.data();
         const T* g = dy.data();
         T* dx = dx_.data();
-        const std::size_t n = y_.size();
-        for (std::size_t i = 0; i < n; ++i) dx[i] = g[i] * Op::df_from_y(yd[i]);
+        cpu::parallel_for(y_.size(), [&](std::size_t lo, std::size_t hi) {
+            for (std::size_t i = lo; i < hi; ++i) dx[i] = g[i] * Op::df_from_y(yd[i]);
+        }, kMinParallel);
         return dx_;
     }
 
 private:
+    // Below this many elements one thread is faster than waking the pool.
+    static constexpr std::size_t kMinParallel = std::size_t(1) << 15;
     Tensor<T> y_, dx_;
 };
 

@@ -1,11 +1,16 @@
 #pragma once
-// Conv2d (cross-correlation, as torch.nn.Conv2d) by im2col + one GEMM per image.
+// Conv2d (cross-correlation, as torch.nn.Conv2d).
 //   x is (N, C, H, W), W is (O, C, kh, kw), b is (O,), y is (N, O, OH, OW)
 //   OH = (H + 2p - kh) / s + 1, OW likewise.
-// Forward keeps every image's column matrix, so backward needs no second im2col:
-//   dW += dy_n (O, OH*OW) col_n^T ; dcol = W^T dy_n ; dx_n = col2im(dcol).
-#include "ann/backend/cpu/gemm.hpp"
-#include "ann/backend/cpu/im2col.hpp"
+// The arithmetic lives in backend/cpu/conv2d.hpp (a direct AVX-512 kernel or im2col + GEMM,
+// images handed out to the pool's threads); backend/cpu/conv_reference.hpp is the plain-loop
+// version the tests compare with.
+// Forward caches a copy of x (training mode only): backward recomputes each image's columns
+// from it, which is cheaper than keeping every image's column matrix.
+#include <algorithm>
+
+#include "ann/backend/cpu/conv2d.hpp"
+#include "ann/backend/cpu/thread_pool.hpp"
 #include "ann/core/init.hpp"
 #include "ann/layers/layer.hpp"
 
@@ -51,42 +56,29 @@ public:
     const Tensor<T>& forward(const Tensor<T>& x) override {
         const Shape ys = output_shape(shape_of(x));
         g_ = {int(C_), int(x.shape()[2]), int(x.shape()[3]), int(k_), int(k_), int(s_), int(p_)};
-        x_shape_ = shape_of(x);
-        const std::size_t N = ys[0], R = g_.rows(), P = g_.cols();
         ensure_shape(y_, ys);
-        ensure_shape(col_, {N, R, P});
-        for (std::size_t n = 0; n < N; ++n) {
-            T* col = col_.data() + n * R * P;
-            T* y = y_.data() + n * O_ * P;
-            cpu::im2col(x.data() + n * C_ * g_.H * g_.W, g_, col);
-            if (has_bias_)
-                for (std::size_t o = 0; o < O_; ++o) std::fill(y + o * P, y + (o + 1) * P, bias_.value(o));
-            cpu::gemm<T>(false, false, O_, P, R, T(1), weight_.value.data(), R, col, P,
-                         has_bias_ ? T(1) : T(0), y, P);
+        if (this->is_training()) {
+            ensure_shape(x_, shape_of(x));
+            cpu::parallel_for(x.size(), [&](std::size_t lo, std::size_t hi) {
+                std::copy(x.data() + lo, x.data() + hi, x_.data() + lo);
+            }, 1 << 15);
+        } else {
+            x_.resize({0});  // eval mode: nothing cached, backward refuses
         }
+        cpu::conv2d_forward<T>(x.data(), weight_.value.data(), has_bias_ ? bias_.value.data() : nullptr,
+                                      y_.data(), int(ys[0]), int(O_), g_, ws_);
         return y_;
     }
 
     const Tensor<T>& backward(const Tensor<T>& dy) override {
         this->check_grad_shape(dy, y_);
-        const std::size_t N = x_shape_[0], R = g_.rows(), P = g_.cols();
-        ensure_shape(dx_, x_shape_);
-        dx_.fill(T(0));
-        ensure_shape(dcol_, {R, P});
-        for (std::size_t n = 0; n < N; ++n) {
-            const T* dyn = dy.data() + n * O_ * P;
-            cpu::gemm<T>(false, true, O_, R, P, T(1), dyn, P, col_.data() + n * R * P, P, T(1),
-                         weight_.grad.data(), R);
-            if (has_bias_)
-                for (std::size_t o = 0; o < O_; ++o) {
-                    T sum = 0;
-                    for (std::size_t q = 0; q < P; ++q) sum += dyn[o * P + q];
-                    bias_.grad(o) += sum;
-                }
-            cpu::gemm<T>(true, false, R, P, O_, T(1), weight_.value.data(), R, dyn, P, T(0),
-                         dcol_.data(), P);
-            cpu::col2im_add(dcol_.data(), g_, dx_.data() + n * C_ * g_.H * g_.W);
-        }
+        if (x_.dimension() != 4 || x_.shape()[0] != dy.shape()[0])
+            fail(name(), ": backward needs a forward in training mode first (call train())");
+        const int N = int(x_.shape()[0]);
+        ensure_shape(dx_, shape_of(x_));
+        cpu::conv2d_backward_weights<T>(x_.data(), dy.data(), weight_.grad.data(),
+                                               has_bias_ ? bias_.grad.data() : nullptr, N, int(O_), g_, ws_);
+        cpu::conv2d_backward_data<T>(dy.data(), weight_.value.data(), dx_.data(), N, int(O_), g_, ws_);
         return dx_;
     }
 
@@ -108,8 +100,8 @@ private:
     bool has_bias_;
     Parameter<T> weight_, bias_;
     cpu::ConvGeometry g_{};
-    Shape x_shape_;
-    Tensor<T> y_, col_, dcol_, dx_;
+    Tensor<T> x_, y_, dx_;
+    cpu::ConvWorkspace<T> ws_;
 };
 
 }  // namespace ann

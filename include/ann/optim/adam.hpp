@@ -4,6 +4,7 @@
 //   p <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 #include <cmath>
 
+#include "ann/backend/cpu/adam_update.hpp"
 #include "ann/optim/optimizer.hpp"
 
 namespace ann {
@@ -41,15 +42,8 @@ public:
         const T b1 = static_cast<T>(o_.beta1), b2 = static_cast<T>(o_.beta2), eps = static_cast<T>(o_.eps);
         for (std::size_t i = 0; i < this->params_.size(); ++i) {
             auto& p = *this->params_[i];
-            T* w = p.value.data();
-            const T* g = p.grad.data();
-            T* m = m_[i].data();
-            T* v = v_[i].data();
-            for (std::size_t j = 0; j < p.value.size(); ++j) {
-                m[j] = b1 * m[j] + (T(1) - b1) * g[j];
-                v[j] = b2 * v[j] + (T(1) - b2) * g[j] * g[j];
-                w[j] -= step_size * (m[j] / (std::sqrt(v[j]) / sqrt_bc2 + eps));
-            }
+            cpu::adam_update(p.value.data(), p.grad.data(), m_[i].data(), v_[i].data(), p.value.size(), b1, b2,
+                             step_size, sqrt_bc2, eps);
         }
     }
 

@@ -1,0 +1,157 @@
+// Conv kernel microbenchmarks: every conv layer shape of cnn_3, cnn_4 and cnn_5, at the training
+// batch (50) and the evaluation batch (500), forward / backward-data / backward-weights, for
+// each implementation: `reference` (conv_reference.hpp, plain loops; batch 50 only, it is
+// slow), `im2col` (conv_im2col.hpp) and `dispatch` (the entry points of conv2d.hpp that the
+// layers call: the direct kernels conv_direct_avx512.hpp / conv_wgrad_avx512.hpp, except
+// backward-data of shapes where conv2d.hpp falls back to im2col).
+// Counters: GFLOPs = useful FLOPs (2*N*O*C*kh*kw*OH*OW per pass) per second; pct_peak = that
+// as a percentage of this machine's sgemm peak, measured first in the same binary (a 2048^3
+// sgemm through the same OpenBLAS, with its own threading at the same thread count).
+//   bench_conv [--ann_threads=N] [Google Benchmark flags, e.g. --benchmark_filter=fwd]
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ann/backend/cpu/conv2d.hpp"
+#include "ann/backend/cpu/conv_reference.hpp"
+#include "ann/core/rng.hpp"
+
+namespace {
+using ann::cpu::ConvGeometry;
+
+struct ConvCase {
+    const char* where;  // the layers that have this shape
+    int C, H, O, k;     // square inputs, stride 1, no padding (the homework's convs)
+};
+const ConvCase kCases[] = {
+    {"cnn3.1+cnn4.1", 3, 32, 16, 3}, {"cnn3.2", 16, 30, 8, 5},  {"cnn3.3", 8, 13, 16, 7},
+    {"cnn4.2", 16, 30, 8, 3},        {"cnn4.3", 8, 28, 16, 5},  {"cnn4.4", 16, 12, 16, 5},
+    {"cnn5.1", 3, 32, 8, 3},         {"cnn5.2", 8, 30, 16, 3},  {"cnn5.3", 16, 28, 8, 3},
+    {"cnn5.4", 8, 26, 16, 3},        {"cnn5.5", 16, 12, 16, 3}, {"cnn5.6", 16, 10, 8, 3},
+};
+
+double g_peak_gflops = 0;
+
+double measure_sgemm_peak(int threads) {
+    const int n = 2048;
+    std::vector<float> a(std::size_t(n) * n), b(a.size()), c(a.size());
+    ann::Rng rng(1);
+    for (auto& v : a) v = float(rng.uniform(-1, 1));
+    for (auto& v : b) v = float(rng.uniform(-1, 1));
+    ann::cpu::gemm<float>(false, false, n, n, n, 1.f, a.data(), n, b.data(), n, 0.f, c.data(), n);  // pins BLAS to 1
+    openblas_set_num_threads(threads);
+    double best = 1e300;
+    for (int rep = 0; rep < 5; ++rep) {
+        const auto t0 = std::chrono::steady_clock::now();
+        cxxblas::gemm(cxxblas::RowMajor, cxxblas::NoTrans, cxxblas::NoTrans, n, n, n, 1.f, a.data(), n, b.data(), n,
+                      0.f, c.data(), n);
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    openblas_set_num_threads(1);
+    return 2.0 * n * n * n / best * 1e-9;
+}
+
+enum class Pass { fwd, bwd_data, bwd_weights };
+enum class Impl { direct, im2col, dispatch };
+
+void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl) {
+    const ConvGeometry g{cc.C, cc.H, cc.H, cc.k, cc.k, 1, 0};
+    const std::size_t xs = std::size_t(N) * cc.C * cc.H * cc.H, ws = std::size_t(cc.O) * g.rows(),
+                      ys = std::size_t(N) * cc.O * g.cols();
+    ann::Rng rng(7);
+    std::vector<float> x(xs), w(ws), b(cc.O), y(ys), dy(ys), dx(xs), dw(ws, 0.f), db(cc.O, 0.f);
+    for (auto* v : {&x, &w, &b, &dy})
+        for (auto& e : *v) e = float(rng.uniform(-1, 1));
+    ann::cpu::ConvWorkspace<float> work;
+    for (auto _ : state) {
+        switch (pass) {
+            case Pass::fwd:
+                if (impl == Impl::direct)
+                    ann::cpu::conv2d_forward_reference(x.data(), w.data(), b.data(), y.data(), N, cc.O, g);
+                else if (impl == Impl::dispatch)
+                    ann::cpu::conv2d_forward(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work);
+                else
+                    ann::cpu::conv2d_forward_im2col(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work);
+                benchmark::DoNotOptimize(y.data());
+                break;
+            case Pass::bwd_data:
+                if (impl == Impl::direct)
+                    ann::cpu::conv2d_backward_data_reference(dy.data(), w.data(), dx.data(), N, cc.O, g);
+                else if (impl == Impl::dispatch)
+                    ann::cpu::conv2d_backward_data(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
+                else
+                    ann::cpu::conv2d_backward_data_im2col(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
+                benchmark::DoNotOptimize(dx.data());
+                break;
+            case Pass::bwd_weights:
+                if (impl == Impl::direct)
+                    ann::cpu::conv2d_backward_weights_reference(x.data(), dy.data(), dw.data(), db.data(), N, cc.O, g);
+                else if (impl == Impl::dispatch)
+                    ann::cpu::conv2d_backward_weights(x.data(), dy.data(), dw.data(), db.data(), N, cc.O, g, work);
+                else
+                    ann::cpu::conv2d_backward_weights_im2col(x.data(), dy.data(), dw.data(), db.data(), N, cc.O, g,
+                                                             work);
+                benchmark::DoNotOptimize(dw.data());
+                break;
+        }
+        benchmark::ClobberMemory();
+    }
+    const double gflop = 2.0 * N * cc.O * g.rows() * g.cols() * 1e-9;
+    state.counters["GFLOPs"] = benchmark::Counter(gflop, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["pct_peak"] =
+        benchmark::Counter(100.0 * gflop / g_peak_gflops, benchmark::Counter::kIsIterationInvariantRate);
+    state.SetLabel(cc.where);
+}
+
+void sgemm_peak(benchmark::State& state) {
+    // The reference point itself, as a row in the output (measured once in main).
+    for (auto _ : state) benchmark::DoNotOptimize(g_peak_gflops);
+    state.counters["GFLOPs"] = g_peak_gflops;
+    state.counters["pct_peak"] = 100.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int threads = 2;
+    std::vector<char*> args;
+    for (int i = 0; i < argc; ++i) {
+        if (std::strncmp(argv[i], "--ann_threads=", 14) == 0)
+            threads = std::max(1, std::atoi(argv[i] + 14));
+        else
+            args.push_back(argv[i]);
+    }
+    int nargs = static_cast<int>(args.size());
+    benchmark::Initialize(&nargs, args.data());
+    ann::cpu::set_num_threads(threads);
+    g_peak_gflops = measure_sgemm_peak(threads);
+    benchmark::AddCustomContext("ann_threads", std::to_string(threads));
+    benchmark::AddCustomContext("sgemm_peak_gflops", std::to_string(g_peak_gflops));
+
+    benchmark::RegisterBenchmark("sgemm_peak/2048", sgemm_peak)->Iterations(1);
+    const struct { Pass p; const char* name; } passes[] = {
+        {Pass::fwd, "fwd"}, {Pass::bwd_data, "bwd_data"}, {Pass::bwd_weights, "bwd_weights"}};
+    for (const auto& cc : kCases)
+        for (int N : {50, 500})
+            for (const auto& ps : passes)
+                for (Impl impl : {Impl::direct, Impl::im2col, Impl::dispatch}) {
+                    if (impl == Impl::direct && N != 50) continue;
+                    if (impl == Impl::dispatch && !ann::cpu::have_avx512()) continue;
+                    const char* impl_name = impl == Impl::direct ? "reference" : impl == Impl::im2col ? "im2col" : "dispatch";
+                    const std::string name = std::string("conv/") + impl_name +
+                                             "/" + ps.name + "/C" + std::to_string(cc.C) + "_H" +
+                                             std::to_string(cc.H) + "_O" + std::to_string(cc.O) + "_k" +
+                                             std::to_string(cc.k) + "/N" + std::to_string(N);
+                    auto* b = benchmark::RegisterBenchmark(name.c_str(), run_conv, cc, N, ps.p, impl);
+                    b->Unit(benchmark::kMillisecond)->UseRealTime();
+                    if (impl == Impl::direct) b->Iterations(2);
+                }
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

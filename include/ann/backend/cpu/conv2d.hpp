@@ -1,0 +1,129 @@
+#pragma once
+// The CPU convolution entry points the Conv2d layer calls; each picks a kernel:
+//   float, stride 1, no padding, AVX-512 present -> direct kernels: conv_direct_avx512.hpp
+//       for forward and (where the padding waste is small) backward-data,
+//       conv_wgrad_avx512.hpp for backward-weights (where the weights are many enough);
+//   anything else -> im2col + GEMM (conv_im2col.hpp).
+// The choice depends only on the shapes, the type and the CPU, so runs on one machine are
+// reproducible; the two kernels round differently (sums in another order).
+//   x is (N, C, H, W), w is (O, C, kh, kw), b is (O,) or null, y is (N, O, OH, OW).
+#include <algorithm>
+#include <type_traits>
+
+#include "ann/backend/cpu/conv_direct_avx512.hpp"
+#include "ann/backend/cpu/conv_im2col.hpp"
+#include "ann/backend/cpu/conv_wgrad_avx512.hpp"
+
+namespace ann::cpu {
+
+template <class T>
+bool conv_uses_direct(const ConvGeometry& g) {
+    return std::is_same_v<T, float> && g.stride == 1 && g.pad == 0 && have_avx512();
+}
+
+// Backward-weights by the direct kernel pays one horizontal sum per weight and image; with
+// fewer than 128 weights per output channel im2col + GEMM measured as fast or faster.
+template <class T>
+bool conv_backward_weights_uses_direct(const ConvGeometry& g) {
+    return conv_uses_direct<T>(g) && g.rows() >= 128;
+}
+
+// Backward-data by the direct kernel computes all H x (W+kw-1) full-width positions of the
+// padded dy, of which only OH*OW carry non-zero taps: worth it when that fraction is at
+// least half and there are enough input channels (the kernel's output channels) to fill a
+// register block; measured in benchmarks/bench_conv.cpp.
+template <class T>
+bool conv_backward_data_uses_direct(const ConvGeometry& g) {
+    return conv_uses_direct<T>(g) && g.C >= 8 && 2 * g.OH() * g.OW() >= g.H * (g.W + g.kw - 1);
+}
+
+// y = conv(x, w) + b, overwritten.
+template <class T>
+void conv2d_forward(const T* x, const T* w, const T* b, T* y, int N, int O, const ConvGeometry& g,
+                    ConvWorkspace<T>& ws) {
+#if ANN_HAVE_AVX512_KERNELS
+    if constexpr (std::is_same_v<T, float>) {
+        if (conv_uses_direct<T>(g)) {
+            // wt[(c,i,j)][o] = w[o][(c,i,j)]
+            const std::size_t R = g.rows(), xs = std::size_t(g.C) * g.H * g.W, ys = std::size_t(O) * g.cols();
+            ws.wt.resize(R * O);
+            for (int o = 0; o < O; ++o)
+                for (std::size_t r = 0; r < R; ++r) ws.wt[r * O + o] = w[o * R + r];
+            ws.prepare(ThreadPool::global().size());
+            const std::size_t full = std::size_t(g.OH() - 1) * g.W + g.OW();
+            parallel_items(N, [&](int t, std::size_t n) {
+                conv2d_direct_image_avx512(x + n * xs, g.C, g.H, g.W, g.kh, g.kw, ws.wt.data(), O, b, y + n * ys,
+                                           ws.tmp_buffer(t, O * full));
+            });
+            return;
+        }
+    }
+#endif
+    conv2d_forward_im2col(x, w, b, y, N, O, g, ws);
+}
+
+// dx = dL/dx, overwritten.
+template <class T>
+void conv2d_backward_data(const T* dy, const T* w, T* dx, int N, int O, const ConvGeometry& g,
+                          ConvWorkspace<T>& ws) {
+#if ANN_HAVE_AVX512_KERNELS
+    if constexpr (std::is_same_v<T, float>) {
+        if (conv_backward_data_uses_direct<T>(g)) {
+            // Full correlation: dx = conv(pad(dy, k-1), w flipped, channels swapped).
+            const int C = g.C, kh = g.kh, kw = g.kw, OH = g.OH(), OW = g.OW();
+            const int Hp = OH + 2 * (kh - 1), Wp = OW + 2 * (kw - 1);
+            const std::size_t xs = std::size_t(C) * g.H * g.W, ys = std::size_t(O) * OH * OW;
+            ws.wt.resize(std::size_t(O) * kh * kw * C);
+            for (int o = 0; o < O; ++o)
+                for (int c = 0; c < C; ++c)
+                    for (int i = 0; i < kh; ++i)
+                        for (int j = 0; j < kw; ++j)
+                            ws.wt[((std::size_t(o) * kh + i) * kw + j) * C + c] =
+                                w[((std::size_t(o) * C + c) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)];
+            ws.prepare(ThreadPool::global().size());
+            const std::size_t full = std::size_t(g.H - 1) * Wp + g.W;
+            parallel_items(N, [&](int t, std::size_t n) {
+                T* pad = ws.pad_buffer(t, std::size_t(O) * Hp * Wp);
+                std::fill(pad, pad + std::size_t(O) * Hp * Wp, T(0));
+                const T* dyn = dy + n * ys;
+                for (int o = 0; o < O; ++o)
+                    for (int oh = 0; oh < OH; ++oh)
+                        std::copy(dyn + (std::size_t(o) * OH + oh) * OW, dyn + (std::size_t(o) * OH + oh + 1) * OW,
+                                  pad + (std::size_t(o) * Hp + oh + kh - 1) * Wp + (kw - 1));
+                conv2d_direct_image_avx512(pad, O, Hp, Wp, kh, kw, ws.wt.data(), C, nullptr, dx + n * xs,
+                                           ws.tmp_buffer(t, C * full));
+            });
+            return;
+        }
+    }
+#endif
+    conv2d_backward_data_im2col(dy, w, dx, N, O, g, ws);
+}
+
+// dw += dL/dw, db += dL/db (db may be null).
+template <class T>
+void conv2d_backward_weights(const T* x, const T* dy, T* dw, T* db, int N, int O, const ConvGeometry& g,
+                             ConvWorkspace<T>& ws) {
+#if ANN_HAVE_AVX512_KERNELS
+    if constexpr (std::is_same_v<T, float>) {
+        if (conv_backward_weights_uses_direct<T>(g)) {
+            const std::size_t R = g.rows(), P = g.cols(), xs = std::size_t(g.C) * g.H * g.W, ys = O * P;
+            const std::size_t part = O * R + (db ? O : 0);
+            const std::size_t full = std::size_t(g.OH() - 1) * g.W + g.OW();
+            ws.prepare(ThreadPool::global().size());
+            ws.partial.resize(std::size_t(N) * part);
+            parallel_items(N, [&](int t, std::size_t n) {
+                T* pn = ws.partial.data() + n * part;
+                conv2d_wgrad_image_avx512(x + n * xs, dy + n * ys, g.C, g.H, g.W, g.kh, g.kw, O, pn,
+                                          ws.tmp_buffer(t, O * full));
+                if (db) conv2d_bias_partial(dy + n * ys, O, P, pn + O * R);
+            });
+            conv2d_reduce_weight_partials(dw, db, N, O * R, part, ws);
+            return;
+        }
+    }
+#endif
+    conv2d_backward_weights_im2col(x, dy, dw, db, N, O, g, ws);
+}
+
+}  // namespace ann::cpu
