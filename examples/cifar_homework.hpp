@@ -3,7 +3,16 @@
 // `homework` driver. Every run's initial weights and shuffle order come from the seed and the
 // run's name alone, so running one part or one architecture alone gives the same numbers as
 // running everything.
+//
+// Checkpoints and --resume: every training run writes <out>/checkpoints/<run>.annc at the end of
+// each epoch (atomically; io/atomic_file.hpp) with its model, optimizer, order Rng and curves.
+// With --resume a run whose checkpoint exists continues from it (a finished run is not trained
+// again; its result file is rewritten from the checkpoint), so an interrupted `homework` run
+// resumed with the same options ends with the same result files, bit for bit, as one that was
+// never stopped (tests/test_resume.cpp). Part 5's lr=0.1 run and its first scheduled run also
+// keep one checkpoint per epoch, which the scheduled runs start from.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -18,13 +27,13 @@
 #include "ann/data/cifar10.hpp"
 #include "ann/data/cifar10_fetch.hpp"
 #include "ann/data/split.hpp"
-#include "ann/train/atomic_write.hpp"
+#include "ann/io/atomic_file.hpp"
+#include "ann/train/checkpoint.hpp"
 #include "ann/train/evaluate.hpp"
 #include "ann/train/plateau.hpp"
 #include "ann/train/progress.hpp"
 #include "ann/train/results_json.hpp"
 #include "ann/train/run.hpp"
-#include "ann/train/snapshot.hpp"
 
 namespace hw {
 
@@ -59,7 +68,30 @@ struct Options {
     int threads = 1;
     double progress_interval = 30;
     bool quiet = false;
+    double adam_lr = 1e-3;             // part 3 (the homework: PyTorch's default, 0.001)
+    bool resume = false;               // continue from <out>/checkpoints
+    const std::atomic<bool>* stop = nullptr;  // raised by Ctrl-C: stop between two steps
 };
+
+// The options a checkpoint must agree with to be resumed: everything that changes numbers.
+inline Json fingerprint(const Options& o) {
+    return Json{{"seed", o.seed},
+                {"epochs", o.epochs},
+                {"part5_epochs", o.part5_epochs},
+                {"schedule_epochs", o.schedule_epochs},
+                {"batch", o.batch},
+                {"record_every", o.record_every},
+                {"eval_batch", o.eval_batch},
+                {"train_acc_images", o.train_acc_images},
+                {"val_per_class", o.val_per_class},
+                {"train_per_class", o.train_per_class},
+                {"test_per_class", o.test_per_class},
+                {"switch1", o.switch1},
+                {"switch2", o.switch2},
+                {"plateau_tol", o.plateau_tol},
+                {"threads", o.threads},
+                {"adam_lr", o.adam_lr}};
+}
 
 // --quick: the same pipeline on a class-balanced subset with few epochs.
 inline void make_quick(Options& o) {
@@ -143,6 +175,65 @@ inline ann::train::Evaluator<float> make_evaluator(const Options& o, const std::
 
 inline Json curve(const std::vector<double>& c) { return Json(c); }
 
+// ---- checkpoints -------------------------------------------------------------------------
+inline std::string checkpoint_path(const Options& o, const std::string& run, std::size_t epoch = 0) {
+    return (fs::path(o.out) / "checkpoints" / (run + (epoch ? "-epoch" + std::to_string(epoch) : "") + ".annc")).string();
+}
+
+// Loads a checkpoint into r after checking it was written with the same options.
+inline void load_checked(const Options& o, const std::string& path, RunF& r, const std::string& arch_key) {
+    const Json extra = ann::train::load_run(path, r, arch_key);
+    const Json want = fingerprint(o);
+    const Json have = extra.value("options", Json::object());
+    for (const auto& [key, value] : want.items())
+        if (!have.contains(key) || have[key] != value)
+            ann::fail(path, ": written with ", key, " = ", have.contains(key) ? have[key].dump() : "(missing)",
+                      ", this run has ", value.dump(), " (resume with the same options, or drop --resume to start over)");
+}
+
+// Trains r up to `until` epochs, saving a checkpoint at the end of every epoch (and when it
+// diverges). With --resume and an existing checkpoint, continues from it; otherwise `start`
+// (if given) prepares the fresh run. keep_epochs also keeps one checkpoint per epoch.
+inline void train_run(const Options& o, RunF& r, const std::string& name, const std::string& arch_key, std::size_t until,
+                      const Prepared& p, const ann::train::RecordOptions& rec, ann::train::Evaluator<float>* ev,
+                      ann::train::Progress& progress, const std::function<void(RunF&)>& start = {},
+                      bool keep_epochs = false) {
+    const std::string path = checkpoint_path(o, name);
+    std::error_code ec;
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    if (ec) ann::fail(fs::path(path).parent_path().string(), ": cannot create the checkpoint folder (", ec.message(), ")");
+    if (o.resume && fs::exists(path)) {
+        load_checked(o, path, r, arch_key);
+        std::printf("%s: resuming from %s (%zu of %zu epochs done%s)\n", r.label.c_str(), path.c_str(), r.epoch, until,
+                    r.diverged ? ", diverged" : "");
+        std::fflush(stdout);
+    } else if (start) {
+        start(r);
+    }
+    const Json extra{{"options", fingerprint(o)}};
+    auto save = [&](RunF& rr) {
+        ann::train::save_run(path, rr, arch_key, extra);
+        if (keep_epochs) ann::train::save_run(checkpoint_path(o, name, rr.epoch), rr, arch_key, extra);
+    };
+    const bool was_diverged = r.diverged;
+    ann::train::train_epochs(r, until, p.data, rec, ev, &progress, std::function<void(RunF&)>(save), o.stop);
+    if (r.diverged && !was_diverged) {
+        ann::train::save_run(path, r, arch_key, extra);
+        std::printf("%s diverged at step %zu (loss not finite): stopped, recorded as diverged\n", r.label.c_str(),
+                    r.diverged_step);
+        std::fflush(stdout);
+    }
+}
+
+// Marks diverged runs in a result file: "diverged" (any run did) and the runs with their steps.
+inline void mark_divergence(Json& j, const std::vector<const RunF*>& runs) {
+    Json list = Json::array();
+    for (const RunF* r : runs)
+        if (r->diverged) list.push_back(Json{{"run", r->label}, {"step", r->diverged_step}});
+    j["diverged"] = !list.empty();
+    if (!list.empty()) j["diverged_runs"] = list;
+}
+
 inline Json common_keys(const Options& o, const Prepared& p) {
     return Json{{"record_every", o.record_every}, {"steps_per_epoch", p.steps_per_epoch}, {"batch_size", o.batch},
                 {"seed", o.seed},
@@ -156,10 +247,10 @@ inline void part3(const Options& o, Prepared& p, ann::train::Progress& progress)
     ann::train::RecordOptions rec{o.batch, o.record_every, true, true, false};
     for (const auto& arch : o.archs) {
         RunF r = make_run(o, "part3 " + arch, arch, ann::models::Activation::relu, "part3/" + arch);
-        r.optimizer = std::make_unique<ann::Adam<float>>(r.model.parameters());
+        r.optimizer = std::make_unique<ann::Adam<float>>(r.model.parameters(), o.adam_lr);
         r.epochs_planned = o.epochs;
         auto ev = make_evaluator(o, arch, ann::models::Activation::relu);
-        ann::train::train_epochs(r, o.epochs, p.data, rec, &ev, &progress);
+        train_run(o, r, "part3-" + arch, arch + "/relu", o.epochs, p, rec, &ev, progress);
         const double test_acc = ev.accuracy(r.model, p.cifar.test, p.test);
         Json j = common_keys(o, p);
         j["name"] = arch;
@@ -170,7 +261,8 @@ inline void part3(const Options& o, Prepared& p, ann::train::Progress& progress)
         j["weights"] = ann::train::tensor_to_json(ann::train::first_layer_weight(r.model).value);
         j["num_parameters"] = r.model.num_parameters();
         j["epochs"] = o.epochs;
-        j["optimizer"] = "adam lr=0.001 betas=(0.9, 0.999) eps=1e-8";
+        j["optimizer"] = "adam lr=" + Json(o.adam_lr).dump() + " betas=(0.9, 0.999) eps=1e-8";
+        mark_divergence(j, {&r});
         j["train_acc_images"] = p.data.train_eval.size();
         j["seconds"] = r.seconds;
         const std::string path = part_dir(o, 3) + "/part3_" + arch + ".json";
@@ -191,17 +283,21 @@ inline void part4(const Options& o, Prepared& p, ann::train::Progress& progress)
         j["optimizer"] = "sgd lr=0.01 momentum=0";
         j["grad_curve_definition"] = "Frobenius norm of the step's dLoss/dW of the first layer's weight";
         double seconds = 0;
+        Json diverged = Json::array();
         for (auto act : {ann::models::Activation::relu, ann::models::Activation::sigmoid}) {
             const std::string an = act == ann::models::Activation::relu ? "relu" : "sigmoid";
             RunF r = make_run(o, "part4 " + arch + " " + an, arch, act, "part4/" + arch + "/" + an);
             r.optimizer = std::make_unique<ann::SGD<float>>(r.model.parameters(), 0.01, 0.0);
             r.epochs_planned = o.epochs;
-            ann::train::train_epochs<float>(r, o.epochs, p.data, rec, nullptr, &progress);
+            train_run(o, r, "part4-" + arch + "-" + an, arch + "/" + an, o.epochs, p, rec, nullptr, progress);
+            if (r.diverged) diverged.push_back(Json{{"run", r.label}, {"step", r.diverged_step}});
             j[an + "_loss_curve"] = r.curve("loss");
             j[an + "_grad_curve"] = r.curve("grad_norm");
             seconds += r.seconds;
         }
         j["seconds"] = seconds;
+        j["diverged"] = !diverged.empty();
+        if (!diverged.empty()) j["diverged_runs"] = diverged;
         const std::string path = part_dir(o, 4) + "/part4_" + arch + ".json";
         ann::train::write_json_atomic(path, j);
         std::printf("part4 %-6s done (%s)  -> %s\n", arch.c_str(), ann::train::Progress::format_time(seconds).c_str(),
@@ -244,6 +340,7 @@ inline std::string lr_key(double lr) {
 inline void part5(const Options& o, Prepared& p, ann::train::Progress& progress) {
     const std::string arch = part5_arch(o);
     const auto relu = ann::models::Activation::relu;
+    const std::string key = arch + "/relu", base = "part5-" + arch;
     ann::train::RecordOptions rec{o.batch, o.record_every, false, true, false};
     auto ev = make_evaluator(o, arch, relu);
     // All part-5 networks start from the same weights and see the same batch order.
@@ -257,19 +354,24 @@ inline void part5(const Options& o, Prepared& p, ann::train::Progress& progress)
     j["name"] = arch;
     j["epochs"] = o.part5_epochs;
     j["optimizer"] = "sgd momentum=0";
-    std::vector<ann::train::Snapshot<float>> lr01_snaps;  // lr=0.1 run after each epoch
     double seconds = 0;
+    Json diverged = Json::array();
+    std::size_t lr01_epochs = 0;  // epochs the lr=0.1 run completed (fewer if it diverged)
+    std::size_t lr01_step = 0;
     for (double lr : {0.1, 0.01, 0.001}) {
         RunF r = fresh("part5 " + arch + " lr=" + ann::train::Json(lr).dump(), lr);
         r.epochs_planned = o.part5_epochs;
-        std::function<void(RunF&)> keep;
-        if (lr == 0.1) keep = [&](RunF& rr) { lr01_snaps.push_back(ann::train::take_snapshot(rr)); };
-        ann::train::train_epochs(r, o.part5_epochs, p.data, rec, &ev, &progress, keep);
+        // The lr=0.1 run keeps a checkpoint per epoch: the scheduled runs start from one.
+        train_run(o, r, base + "-lr" + lr_key(lr), key, o.part5_epochs, p, rec, &ev, progress, {}, lr == 0.1);
+        if (r.diverged) diverged.push_back(Json{{"run", r.label}, {"step", r.diverged_step}});
+        if (lr == 0.1) lr01_epochs = r.epoch, lr01_step = r.diverged_step;
         j["loss_curve_" + lr_key(lr)] = r.curve("loss");
         j["val_acc_curve_" + lr_key(lr)] = r.curve("val_acc");
         seconds += r.seconds;
     }
     j["seconds"] = seconds;
+    j["diverged"] = !diverged.empty();
+    if (!diverged.empty()) j["diverged_runs"] = diverged;
     const std::string path = part_dir(o, 5) + "/part5_" + arch + ".json";
     ann::train::write_json_atomic(path, j);
     std::printf("part5 %-6s learning rates done (%s)  -> %s\n", arch.c_str(),
@@ -280,69 +382,95 @@ inline void part5(const Options& o, Prepared& p, ann::train::Progress& progress)
     if (E < 3) ann::fail("--schedule-epochs must be at least 3");
     // Each learning rate gets at least one epoch: 1 <= e1 < e2 < E.
     auto clamp = [&](std::size_t e, std::size_t lo, std::size_t hi) { return std::min(std::max(e, lo), hi); };
-    std::size_t e1 = o.switch1 ? o.switch1
-                               : ann::train::plateau_epoch(j["val_acc_curve_1"].get<std::vector<double>>(), spe,
-                                                           o.record_every, 0, o.plateau_tol);
+    const auto lr01_curve = j["val_acc_curve_1"].get<std::vector<double>>();
+    std::size_t e1 = o.switch1 ? o.switch1 : ann::train::plateau_epoch(lr01_curve, spe, o.record_every, 0, o.plateau_tol);
     e1 = clamp(e1, 1, E - 2);
-    if (e1 > lr01_snaps.size()) ann::fail("switch epoch ", e1, " is after the ", lr01_snaps.size(), " epochs of the lr=0.1 run");
-
-    // Run a (0.1, then 0.01) lives in this block only, so that its buffers are freed before run b.
-    std::vector<ann::train::Snapshot<float>> a_snaps(e1);  // placeholders: only epochs after e1 are ever used
-    std::vector<double> a_curve;
-    double a_spent = 0;
-    {
-        RunF a = fresh("part5 " + arch + " 0.1->0.01@" + std::to_string(e1), 0.1);
-        ann::train::restore_snapshot(a, lr01_snaps[e1 - 1]);
-        const double a_seconds0 = a.seconds;
-        a.optimizer->set_lr(0.01);
-        a.epochs_planned = E;
-        ann::train::train_epochs(a, E, p.data, rec, &ev, &progress, std::function<void(RunF&)>([&](RunF& rr) {
-                                     a_snaps.push_back(ann::train::take_snapshot(rr));
-                                 }));
-        a_curve = a.curve("val_acc");
-        a_spent = a.seconds - a_seconds0;
+    if (lr01_epochs < o.part5_epochs && e1 > lr01_epochs) {
+        std::printf("part5 %-6s scheduled lr skipped: the lr=0.1 run diverged at step %zu, before epoch %zu\n",
+                    arch.c_str(), lr01_step, e1);
+        std::fflush(stdout);
+        return;
     }
-    lr01_snaps.clear();
-    std::size_t e2 = o.switch2 ? o.switch2
-                               : ann::train::plateau_epoch(a_curve, spe, o.record_every, e1, o.plateau_tol);
-    e2 = clamp(e2, e1 + 1, E - 1);
-    if (e2 <= e1 || e2 >= E) ann::fail("second switch epoch ", e2, " must lie between ", e1, " and ", E);
+    if (e1 > lr01_epochs) ann::fail("switch epoch ", e1, " is after the ", lr01_epochs, " epochs of the lr=0.1 run");
 
-    RunF b = fresh("part5 " + arch + " 0.1->0.01@" + std::to_string(e1) + "->0.001@" + std::to_string(e2), 0.1);
-    ann::train::restore_snapshot(b, a_snaps[e2 - 1]);
-    const double b_seconds0 = b.seconds;
-    b.optimizer->set_lr(0.001);
-    b.epochs_planned = E;
-    ann::train::train_epochs(b, E, p.data, rec, &ev, &progress);
-    const double test_sched = ev.accuracy(b.model, p.cifar.test, p.test);
-    const auto test_adam = part3_test_acc(o, arch);
+    // Run a: 0.1, then 0.01 from epoch e1 (keeps a checkpoint per epoch for run b).
+    RunF a = fresh("part5 " + arch + " 0.1->0.01@" + std::to_string(e1), 0.1);
+    a.epochs_planned = E;
+    train_run(o, a, base + "-sched-a", key, E, p, rec, &ev, progress, [&](RunF& r) {
+        load_checked(o, checkpoint_path(o, base + "-lr1", e1), r, key);
+        r.optimizer->set_lr(0.01);
+        r.seconds = 0;  // count this run's own training time only
+    }, true);
+    const std::vector<double> a_curve = a.curve("val_acc");
+    const double a_seconds = a.seconds;
+    const std::size_t a_epochs = a.epoch;
+    std::vector<Json> runs_diverged;
+    if (a.diverged) runs_diverged.push_back(Json{{"run", a.label}, {"step", a.diverged_step}});
+    a = RunF();  // free its buffers before run b
 
     Json s = common_keys(o, p);
     s["name"] = arch;
     s["epochs"] = E;
     s["switch_epoch_1"] = e1;
-    s["switch_epoch_2"] = e2;
     s["plateau_rule"] = "first epoch whose mean validation accuracy is within " + Json(o.plateau_tol).dump() +
                         " points of the best epoch mean after the previous switch";
-    s["runs"] = Json::array({
+    Json runs = Json::array({
         Json{{"label", "0.1 -> 0.01 at epoch " + std::to_string(e1)}, {"lrs", {0.1, 0.01}}, {"switch_epochs", {e1}},
              {"val_acc_curve", a_curve}},
-        Json{{"label", "0.1 -> 0.01 at epoch " + std::to_string(e1) + " -> 0.001 at epoch " + std::to_string(e2)},
-             {"lrs", {0.1, 0.01, 0.001}}, {"switch_epochs", {e1, e2}}, {"val_acc_curve", b.curve("val_acc")}},
     });
-    s["test_acc_scheduled"] = test_sched;
+    double b_seconds = 0;
+    std::optional<double> test_sched;
+    std::size_t e2 = 0;
+    if (a_epochs == E) {
+        e2 = o.switch2 ? o.switch2 : ann::train::plateau_epoch(a_curve, spe, o.record_every, e1, o.plateau_tol);
+        e2 = clamp(e2, e1 + 1, E - 1);
+        if (e2 <= e1 || e2 >= E) ann::fail("second switch epoch ", e2, " must lie between ", e1, " and ", E);
+        RunF b = fresh("part5 " + arch + " 0.1->0.01@" + std::to_string(e1) + "->0.001@" + std::to_string(e2), 0.1);
+        b.epochs_planned = E;
+        train_run(o, b, base + "-sched-b", key, E, p, rec, &ev, progress, [&](RunF& r) {
+            load_checked(o, checkpoint_path(o, base + "-sched-a", e2), r, key);
+            r.optimizer->set_lr(0.001);
+            r.seconds = 0;
+        });
+        if (b.diverged) runs_diverged.push_back(Json{{"run", b.label}, {"step", b.diverged_step}});
+        test_sched = ev.accuracy(b.model, p.cifar.test, p.test);
+        runs.push_back(Json{{"label", "0.1 -> 0.01 at epoch " + std::to_string(e1) + " -> 0.001 at epoch " + std::to_string(e2)},
+                            {"lrs", {0.1, 0.01, 0.001}}, {"switch_epochs", {e1, e2}}, {"val_acc_curve", b.curve("val_acc")}});
+        b_seconds = b.seconds;
+    } else {
+        std::printf("part5 %-6s second switch skipped: the 0.1 -> 0.01 run diverged\n", arch.c_str());
+    }
+    const auto test_adam = part3_test_acc(o, arch);
+    s["switch_epoch_2"] = e2 ? Json(e2) : Json(nullptr);
+    s["runs"] = runs;
+    s["test_acc_scheduled"] = test_sched ? Json(*test_sched) : Json(nullptr);
     s["test_acc_adam"] = test_adam ? Json(*test_adam) : Json(nullptr);
-    s["seconds"] = a_spent + (b.seconds - b_seconds0);  // time actually spent here
+    // Training time of the two scheduled runs, each from its starting checkpoint on; with
+    // --resume, including the sessions before.
+    s["seconds"] = a_seconds + b_seconds;
+    s["diverged"] = !runs_diverged.empty();
+    if (!runs_diverged.empty()) s["diverged_runs"] = runs_diverged;
     const std::string spath = part_dir(o, 5) + "/part5_" + arch + "_scheduled.json";
     ann::train::write_json_atomic(spath, s);
-    std::printf("part5 %-6s scheduled lr (0.1 -> 0.01 at epoch %zu -> 0.001 at epoch %zu): test accuracy %.2f%%, "
+    std::printf("part5 %-6s scheduled lr (0.1 -> 0.01 at epoch %zu -> 0.001 at epoch %zu): test accuracy %s, "
                 "Adam (part 3) %s  -> %s\n",
-                arch.c_str(), e1, e2, test_sched, test_adam ? (Json(*test_adam).dump() + "%").c_str() : "not run",
-                spath.c_str());
+                arch.c_str(), e1, e2, test_sched ? (Json(*test_sched).dump() + "%").c_str() : "none (diverged)",
+                test_adam ? (Json(*test_adam).dump() + "%").c_str() : "not run", spath.c_str());
     std::fflush(stdout);
 }
 
 // ---- summary -----------------------------------------------------------------------------
+// Values read back from result files: a missing or null (diverged) entry reads as NaN.
+inline double num(const Json& j, const char* key) {
+    return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
+}
+inline std::vector<double> nums(const Json& j, const char* key) {
+    std::vector<double> out;
+    if (j.contains(key) && j[key].is_array())
+        for (const auto& v : j[key]) out.push_back(v.is_number() ? v.get<double>() : std::nan(""));
+    return out;
+}
+
 // A markdown table built from whatever result files the folder holds.
 inline std::string summary(const Options& o) {
     std::ostringstream md;
@@ -355,10 +483,10 @@ inline std::string summary(const Options& o) {
         if (!any3) md << "## Part 3 (Adam)\n\n| architecture | parameters | test accuracy (%) | final val accuracy (%) | time |\n|---|---:|---:|---:|---:|\n";
         any3 = true;
         const Json j = ann::train::read_json(path);
-        const auto val = j.value("val_acc_curve", std::vector<double>{});
-        std::snprintf(buf, sizeof buf, "| %s | %zu | %.2f | %.2f | %s |\n", a.c_str(), j.value("num_parameters", std::size_t(0)),
-                      j.value("test_acc", 0.0), val.empty() ? 0.0 : val.back(),
-                      ann::train::Progress::format_time(j.value("seconds", 0.0)).c_str());
+        const auto val = nums(j, "val_acc_curve");
+        std::snprintf(buf, sizeof buf, "| %s | %.0f | %.2f | %.2f | %s |\n", a.c_str(), num(j, "num_parameters"),
+                      num(j, "test_acc"), val.empty() ? 0.0 : val.back(),
+                      ann::train::Progress::format_time(num(j, "seconds")).c_str());
         md << buf;
     }
     bool any4 = false;
@@ -375,9 +503,8 @@ inline std::string summary(const Options& o) {
             return n ? s / n : 0.0;
         };
         std::snprintf(buf, sizeof buf, "| %s | %.4f | %.4f | %s |\n", a.c_str(),
-                      tail(j.value("relu_loss_curve", std::vector<double>{})),
-                      tail(j.value("sigmoid_loss_curve", std::vector<double>{})),
-                      ann::train::Progress::format_time(j.value("seconds", 0.0)).c_str());
+                      tail(nums(j, "relu_loss_curve")), tail(nums(j, "sigmoid_loss_curve")),
+                      ann::train::Progress::format_time(num(j, "seconds")).c_str());
         md << buf;
     }
     for (const auto& a : ann::models::homework_names()) {
@@ -385,9 +512,9 @@ inline std::string summary(const Options& o) {
         if (!fs::exists(path)) continue;
         const Json j = ann::train::read_json(path);
         md << "\n## Part 5 (" << a << ", SGD)\n\n| training | test accuracy (%) | time |\n|---|---:|---:|\n";
-        std::snprintf(buf, sizeof buf, "| scheduled 0.1 -> 0.01 at epoch %zu -> 0.001 at epoch %zu | %.2f | %s |\n",
-                      j.value("switch_epoch_1", std::size_t(0)), j.value("switch_epoch_2", std::size_t(0)),
-                      j.value("test_acc_scheduled", 0.0), ann::train::Progress::format_time(j.value("seconds", 0.0)).c_str());
+        std::snprintf(buf, sizeof buf, "| scheduled 0.1 -> 0.01 at epoch %.0f -> 0.001 at epoch %.0f | %.2f | %s |\n",
+                      num(j, "switch_epoch_1"), num(j, "switch_epoch_2"), num(j, "test_acc_scheduled"),
+                      ann::train::Progress::format_time(num(j, "seconds")).c_str());
         md << buf;
         if (j.contains("test_acc_adam") && j["test_acc_adam"].is_number()) {
             std::snprintf(buf, sizeof buf, "| Adam (part 3) | %.2f | |\n", j["test_acc_adam"].get<double>());
@@ -425,7 +552,7 @@ inline void run_all(const Options& o) {
         if (part == 5) part5(o, *p, progress);
     }
     const std::string md = summary(o);
-    ann::train::write_file_atomic((fs::path(o.out) / "summary.md").string(), md);
+    ann::io::write_file_atomic((fs::path(o.out) / "summary.md").string(), md);
     std::printf("\n%s\ntotal time %s\n", md.c_str(),
                 ann::train::Progress::format_time(
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()).c_str());

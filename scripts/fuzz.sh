@@ -22,7 +22,7 @@ if [[ ! -x $bin ]] || [[ -n $(find include fuzz -newer "$bin" -name '*.[hc]pp' -
   echo "fuzz.sh: building $bin"
   "${CXX_FUZZ:-clang++-14}" -std=c++17 -O1 -g -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I include -I fuzz "fuzz/$target.cpp" -lopenblas -o "$bin"
+    -I include -I fuzz "fuzz/$target.cpp" -lopenblas -lz -o "$bin"
 fi
 # One OpenBLAS thread: the fuzzer runs one input at a time, and the machine may be shared.
 export OPENBLAS_NUM_THREADS=1

@@ -3,6 +3,7 @@
 # homework (parts 1-5) into results/. Arguments go to the `homework` program, e.g.
 #   scripts/homework.sh --quick          every file of every part in minutes, on a data subset
 #   scripts/homework.sh                  the full protocol (hours on a 2-core machine)
+#   scripts/homework.sh --resume         continue an interrupted run from results/checkpoints/
 #   scripts/homework.sh --help
 # CIFAR-10 comes from ../shared/data/cifar-10-binary.tar.gz (or $ANN_SHARED_DATA, or --from FILE),
 # extracted into data/ and checked against the official MD5s on first use.

@@ -1,15 +1,16 @@
-// The training loop (determinism, snapshots, recording), the plateau rule, results files, and
+// The training loop (determinism, checkpoints and resume, divergence, recording), the plateau rule, results files, and
 // the homework driver's JSON on real data; plus the real-data smoke test.
 #include <catch2/catch.hpp>
 
 #include <fstream>
 
 #include "../examples/cifar_homework.hpp"
-#include "ann/train/atomic_write.hpp"
+#include "ann/io/atomic_file.hpp"
+#include "ann/optim/adam.hpp"
 #include "ann/train/plateau.hpp"
 #include "ann/train/results_json.hpp"
 #include "ann/train/run.hpp"
-#include "ann/train/snapshot.hpp"
+#include "ann/train/checkpoint.hpp"
 #include "cifar_test_util.hpp"
 
 using namespace ann;
@@ -30,14 +31,14 @@ TEST_CASE("atomic writes: whole file or the old one untouched, no temporary left
     TempDir t("atomic");
     train::write_json_atomic(t / "sub/r.json", train::Json{{"a", 1}});
     CHECK(train::read_json(t / "sub/r.json")["a"] == 1);
-    train::write_file_atomic(t / "sub/r.json", "{\"a\": 2}");
+    io::write_file_atomic(t / "sub/r.json", "{\"a\": 2}");
     CHECK(train::read_json(t / "sub/r.json")["a"] == 2);
     std::size_t files = 0;
     for (auto& e : std::filesystem::directory_iterator(t.path / "sub")) (void)e, ++files;
     CHECK(files == 1);
     // A destination that is a folder cannot be replaced: error, folder intact, no temporary left.
     std::filesystem::create_directories(t.path / "dir.json" / "x");
-    CHECK_THROWS_WITH(train::write_file_atomic(t / "dir.json", "{}"), Catch::Contains("dir.json"));
+    CHECK_THROWS_WITH(io::write_file_atomic(t / "dir.json", "{}"), Catch::Contains("dir.json"));
     CHECK(std::filesystem::is_directory(t.path / "dir.json" / "x"));
     files = 0;
     for (auto& e : std::filesystem::directory_iterator(t.path)) (void)e, ++files;
@@ -140,26 +141,132 @@ TEST_CASE("grad_norm is the Frobenius norm of the recorded step's first-layer we
     CHECK(r.curve("grad_norm")[0] == Approx(std::sqrt(s)).epsilon(1e-5));
 }
 
-TEST_CASE("a run restored from a snapshot continues exactly like the uninterrupted run", "[train]") {
+// Both optimizers with state (Adam's moments, SGD's momentum buffer): a run saved after epoch 1,
+// loaded into a run built with other weights and Rng, and trained on equals the uninterrupted run.
+TEST_CASE("a run resumed from a checkpoint continues exactly like the uninterrupted run", "[train][resume]") {
     Fixture f;
-    train::RecordOptions rec{20, 3, false, true, false};
-    train::Evaluator<float> ev(models::homework<float>("cnn_3"), 50);
-    auto full = make_run("cnn_3", 4, 0.05);
-    train::train_epochs(full, 2, f.d, rec, &ev, nullptr);
+    TempDir t("ckpt");
+    train::RecordOptions rec{20, 3, true, true, true};
+    train::Evaluator<float> ev(models::homework<float>("mlp_2"), 50);
+    for (const char* opt : {"adam", "sgd-momentum"}) {
+        INFO(opt);
+        auto make = [&](std::uint64_t seed) {
+            auto r = make_run("mlp_2", seed, 0.05);
+            if (std::string(opt) == "adam")
+                r.optimizer = std::make_unique<Adam<float>>(r.model.parameters());
+            else
+                r.optimizer = std::make_unique<SGD<float>>(r.model.parameters(), 0.05, 0.9);
+            return r;
+        };
+        auto full = make(4);
+        train::train_epochs(full, 3, f.d, rec, &ev, nullptr);
 
-    auto first = make_run("cnn_3", 4, 0.05);
-    std::vector<train::Snapshot<float>> snaps;
-    train::train_epochs(first, 1, f.d, rec, &ev, nullptr,
-                        std::function<void(train::Run<float>&)>([&](train::Run<float>& r) { snaps.push_back(train::take_snapshot(r)); }));
-    REQUIRE(snaps.size() == 1);
-    auto resumed = make_run("cnn_3", 99, 0.05);  // other initial weights and Rng: all overwritten
-    train::restore_snapshot(resumed, snaps[0]);
-    train::train_epochs(resumed, 2, f.d, rec, &ev, nullptr);
-    CHECK(resumed.step == full.step);
-    CHECK(resumed.curve("val_acc") == full.curve("val_acc"));
-    CHECK(resumed.curve("loss") == full.curve("loss"));
-    auto pa = full.model.parameters(), pb = resumed.model.parameters();
-    for (std::size_t i = 0; i < pa.size(); ++i) CHECK(std::equal(pa[i]->value.begin(), pa[i]->value.end(), pb[i]->value.begin()));
+        const std::string path = t / (std::string(opt) + ".annc");
+        auto first = make(4);
+        train::train_epochs(first, 1, f.d, rec, &ev, nullptr, std::function<void(train::Run<float>&)>([&](train::Run<float>& r) {
+                                train::save_run(path, r, "mlp_2", {{"note", "x"}});
+                            }));
+        auto resumed = make(99);  // other initial weights and Rng: all overwritten
+        CHECK(train::load_run(path, resumed, "mlp_2")["note"] == "x");
+        CHECK(resumed.epoch == 1);
+        train::train_epochs(resumed, 3, f.d, rec, &ev, nullptr);
+        CHECK(resumed.step == full.step);
+        for (const char* key : {"loss", "grad_norm", "train_acc", "val_acc"}) {
+            INFO(key);
+            CHECK(resumed.curve(key) == full.curve(key));
+        }
+        auto pa = full.model.parameters(), pb = resumed.model.parameters();
+        for (std::size_t i = 0; i < pa.size(); ++i) CHECK(std::equal(pa[i]->value.begin(), pa[i]->value.end(), pb[i]->value.begin()));
+        // Without its optimizer state the run would differ: the test can tell.
+        auto naive = make(4);
+        train::load_run(path, naive, "mlp_2");
+        naive.optimizer = std::string(opt) == "adam"
+                              ? std::unique_ptr<Optimizer<float>>(std::make_unique<Adam<float>>(naive.model.parameters()))
+                              : std::make_unique<SGD<float>>(naive.model.parameters(), 0.05, 0.9);
+        train::train_epochs(naive, 3, f.d, rec, &ev, nullptr);
+        CHECK(naive.curve("loss") != full.curve("loss"));
+    }
+}
+
+TEST_CASE("a checkpoint that does not fit the run is refused, naming the file", "[train][resume][hostile]") {
+    Fixture f;
+    TempDir t("ckpt_bad");
+    auto r = make_run("cnn_3", 1, 0.05);
+    train::save_run(t / "sgd.annc", r, "cnn_3/relu");
+    auto other = make_run("cnn_3", 1, 0.05);
+    CHECK_THROWS_WITH(train::load_run(t / "sgd.annc", other, "cnn_3/sigmoid"), Catch::Contains("sgd.annc"));
+    auto adam = make_run("cnn_3", 1, 0.05);
+    adam.optimizer = std::make_unique<Adam<float>>(adam.model.parameters());
+    CHECK_THROWS_WITH(train::load_run(t / "sgd.annc", adam, "cnn_3/relu"), Catch::Contains("sgd.annc"));
+    auto mlp = make_run("mlp_1", 1, 0.05);
+    CHECK_THROWS_WITH(train::load_run(t / "sgd.annc", mlp, "cnn_3/relu"), Catch::Contains("sgd.annc"));
+    // A checkpoint whose loop state is not a training run's (written by io directly).
+    io::save_checkpoint(t / "foreign.annc", r.model, "cnn_3/relu", dynamic_cast<SGD<float>&>(*r.optimizer), r.rng,
+                        nlohmann::json{{"epoch", "three"}});
+    CHECK_THROWS_WITH(train::load_run(t / "foreign.annc", other, "cnn_3/relu"),
+                      Catch::Contains("foreign.annc") && Catch::Contains("loop state"));
+    CHECK(other.epoch == 0);
+}
+
+TEST_CASE("a diverging run stops at the first non-finite loss and says so; a saved one stays stopped", "[train][diverge]") {
+    Fixture f;
+    TempDir t("diverge");
+    train::RecordOptions rec{20, 1, false, true, false};
+    train::Evaluator<float> ev(models::homework<float>("mlp_1"), 50);
+    auto r = make_run("mlp_1", 3, 1e30);  // absurd learning rate
+    train::train_epochs(r, 5, f.d, rec, &ev, nullptr);
+    REQUIRE(r.diverged);
+    CHECK(r.step == r.diverged_step);  // the diverged step was not applied
+    CHECK(r.epoch < 5);
+    REQUIRE(r.curve("loss").size() == r.diverged_step + 1);
+    CHECK_FALSE(std::isfinite(r.curve("loss").back()));
+    for (std::size_t i = 0; i + 1 < r.curve("loss").size(); ++i) CHECK(std::isfinite(r.curve("loss")[i]));
+    // Saved and loaded (JSON writes NaN as null), the run is still diverged and is not trained.
+    train::save_run(t / "d.annc", r, "mlp_1");
+    auto back = make_run("mlp_1", 3, 1e30);
+    train::load_run(t / "d.annc", back, "mlp_1");
+    CHECK(back.diverged);
+    CHECK(back.diverged_step == r.diverged_step);
+    CHECK(std::isnan(back.curve("loss").back()));
+    const std::size_t steps = back.step;
+    train::train_epochs(back, 5, f.d, rec, &ev, nullptr);
+    CHECK(back.step == steps);
+    // A sane learning rate does not diverge.
+    auto ok = make_run("mlp_1", 3, 0.01);
+    train::train_epochs(ok, 1, f.d, rec, &ev, nullptr);
+    CHECK_FALSE(ok.diverged);
+}
+
+TEST_CASE("a raised stop flag interrupts between steps, after the last epoch's callback", "[train][resume]") {
+    Fixture f;
+    train::RecordOptions rec{20, 5, false, false, false};
+    auto r = make_run("mlp_1", 3, 0.01);
+    std::atomic<bool> stop{false};
+    std::size_t saved = 0;
+    auto on_epoch = std::function<void(train::Run<float>&)>([&](train::Run<float>& rr) {
+        saved = rr.epoch;
+        if (rr.epoch == 2) stop = true;
+    });
+    CHECK_THROWS_AS(train::train_epochs<float>(r, 5, f.d, rec, nullptr, nullptr, on_epoch, &stop), train::Interrupted);
+    CHECK(saved == 2);
+    CHECK(r.epoch == 2);
+    CHECK(r.step == 20);
+}
+
+TEST_CASE("summary: result files with null (diverged) values and missing keys still summarise", "[train][hostile]") {
+    TempDir t("summary_null");
+    hw::Options o;
+    o.out = t / "results";
+    const nlohmann::json nan = nullptr;  // how JSON stores NaN and Inf
+    train::write_json_atomic(o.out + "/part3/part3_cnn_3.json",
+                             {{"name", "cnn_3"}, {"val_acc_curve", {10.0, nan}}, {"test_acc", nan}, {"diverged", true}});
+    train::write_json_atomic(o.out + "/part4/part4_cnn_3.json", {{"name", "cnn_3"}, {"relu_loss_curve", {2.3, nan}}});
+    train::write_json_atomic(o.out + "/part5/part5_cnn_3_scheduled.json",
+                             {{"name", "cnn_3"}, {"switch_epoch_1", 2}, {"switch_epoch_2", nan}, {"test_acc_scheduled", nan}});
+    std::string md;
+    REQUIRE_NOTHROW(md = hw::summary(o));
+    CHECK_THAT(md, Catch::Contains("| cnn_3 |") && Catch::Contains("nan"));
+    CHECK_THAT(md, Catch::Contains("Part 5 (cnn_3"));
 }
 
 TEST_CASE("homework driver on real data writes every JSON file with the layout's keys", "[train][real][homework]") {

@@ -56,9 +56,33 @@ struct Cifar10 {
     CifarSet test;   // 10000 images
 };
 
-// Appends the records of one batch file to `set`. Checks the file's size (a multiple of the
-// record size, and `expected_records` records if non-zero) and that every label is < 10;
-// on error throws naming the file and leaves `set` as it was.
+// Appends the records held in buf[0, bytes) to `set`. Checks the size (a non-zero multiple of
+// the record size, and `expected_records` records if non-zero) and that every label is < 10;
+// on error throws naming `path` and leaves `set` as it was. Split from the file reading so the
+// checks can be fuzzed in memory (fuzz/cifar_records.cpp).
+inline void parse_cifar_batch(const std::uint8_t* buf, std::size_t bytes, const std::string& path, CifarSet& set,
+                              std::size_t expected_records = kCifarRecordsPerFile) {
+    const std::size_t want = expected_records * kCifarRecordBytes;
+    if ((expected_records != 0 && bytes != want) || bytes % kCifarRecordBytes != 0 || bytes == 0)
+        fail(path, ": wrong size ", bytes, " bytes, expected ",
+             expected_records ? want : kCifarRecordBytes, expected_records ? "" : "*k", " (records of ",
+             kCifarRecordBytes, " bytes)");
+    const std::size_t n = bytes / kCifarRecordBytes;
+    for (std::size_t i = 0; i < n; ++i)
+        if (buf[i * kCifarRecordBytes] >= kCifarClasses)
+            fail(path, ": record ", i, " has label ", int(buf[i * kCifarRecordBytes]), ", expected 0..9");
+    const std::size_t old = set.size();
+    set.labels.resize(old + n);
+    set.pixels.resize((old + n) * kCifarImageBytes);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint8_t* rec = buf + i * kCifarRecordBytes;
+        set.labels[old + i] = rec[0];
+        std::copy(rec + 1, rec + kCifarRecordBytes, set.pixels.data() + (old + i) * kCifarImageBytes);
+    }
+}
+
+// Appends the records of one batch file to `set` (checks as parse_cifar_batch; the size is
+// checked before reading, so a huge wrong file is not read into memory).
 inline void read_cifar_batch(const std::string& path, CifarSet& set, std::size_t expected_records = kCifarRecordsPerFile) {
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -70,24 +94,13 @@ inline void read_cifar_batch(const std::string& path, CifarSet& set, std::size_t
         fail(path, ": wrong size ", bytes, " bytes, expected ",
              expected_records ? want : kCifarRecordBytes, expected_records ? "" : "*k", " (records of ",
              kCifarRecordBytes, " bytes)");
-    const std::size_t n = bytes / kCifarRecordBytes;
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) fail(path, ": cannot open for reading");
     std::vector<std::uint8_t> buf(bytes);
     const std::size_t got = std::fread(buf.data(), 1, bytes, f);
     std::fclose(f);
     if (got != bytes) fail(path, ": read ", got, " of ", bytes, " bytes");
-    for (std::size_t i = 0; i < n; ++i)
-        if (buf[i * kCifarRecordBytes] >= kCifarClasses)
-            fail(path, ": record ", i, " has label ", int(buf[i * kCifarRecordBytes]), ", expected 0..9");
-    const std::size_t old = set.size();
-    set.labels.resize(old + n);
-    set.pixels.resize((old + n) * kCifarImageBytes);
-    for (std::size_t i = 0; i < n; ++i) {
-        const std::uint8_t* rec = buf.data() + i * kCifarRecordBytes;
-        set.labels[old + i] = rec[0];
-        std::copy(rec + 1, rec + kCifarRecordBytes, set.pixels.data() + (old + i) * kCifarImageBytes);
-    }
+    parse_cifar_batch(buf.data(), buf.size(), path, set, expected_records);
 }
 
 // Throws naming the file unless its MD5 is the published one.

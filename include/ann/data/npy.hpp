@@ -9,6 +9,7 @@
 // Supported dtypes: bool, int8/16/32/64, uint8/16/32/64, float32/64, little-endian (or
 // byte-order-free for one-byte types). C order only; Fortran-ordered files are refused rather
 // than silently transposed.
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +20,7 @@
 
 #include "ann/core/error.hpp"
 #include "ann/core/tensor.hpp"
+#include "ann/io/atomic_file.hpp"
 
 namespace ann::data {
 
@@ -295,10 +297,15 @@ inline NpyArray parse_npy(const unsigned char* buf, std::size_t n, const std::st
     if (!detail::host_is_little_endian()) fail(path, ": reading .npy needs a little-endian host");
 
     const std::size_t item = npy_itemsize(a.type);
-    std::size_t count = 1;
+    // The product of the non-zero dimensions must fit too, even when a zero makes the array
+    // empty: tensor strides are that product, and overflowing them is undefined behaviour
+    // (found by fuzz/npy_reader). NumPy rejects such shapes as well ("array is too big").
+    std::size_t count = 1, strides = 1;
+    const std::size_t limit = static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
     for (auto d : a.shape) {
-        if (d != 0 && count > std::numeric_limits<std::size_t>::max() / d)
+        if (d != 0 && strides > limit / d)
             fail(path, ": shape ", shape_str(a.shape), " has more elements than fit in memory");
+        if (d != 0) strides *= d;
         count *= d;
     }
     if (count > std::numeric_limits<std::size_t>::max() / item)
@@ -361,18 +368,7 @@ std::string npy_bytes(const E& t) {
 // Writes `t` to `path` atomically: a reader never sees a half-written file.
 template <class T, class E>
 void save_npy(const std::string& path, const E& t) {
-    const std::string bytes = npy_bytes<T>(t);
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) fail(path, ": cannot write (", tmp, " cannot be created)");
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        if (!out) fail(path, ": write error");
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        fail(path, ": cannot rename ", tmp, " to it");
-    }
+    io::write_file_atomic(path, npy_bytes<T>(t));
 }
 
 template <class T>

@@ -1,5 +1,6 @@
 #pragma once
 // JSON results files (layout: docs/cifar.md) and reading them back.
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -9,7 +10,7 @@
 
 #include "ann/core/error.hpp"
 #include "ann/core/tensor.hpp"
-#include "ann/train/atomic_write.hpp"
+#include "ann/io/atomic_file.hpp"
 
 namespace ann::train {
 
@@ -35,7 +36,17 @@ Json tensor_to_json(const Tensor<T>& t) {
     return build(0);
 }
 
-inline void write_json_atomic(const std::string& path, const Json& j) { write_file_atomic(path, j.dump() + "\n"); }
+// Creates the parent folders, then writes atomically (io::write_file_atomic: temporary file,
+// fsync, rename, folder fsync), so a results file is complete or absent, never half-written.
+inline void write_json_atomic(const std::string& path, const Json& j) {
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(parent, ec);
+        if (ec) fail(parent.string(), ": cannot create folder (", ec.message(), ")");
+    }
+    io::write_file_atomic(path, j.dump() + "\n");
+}
 
 // Reads a JSON file; throws naming the file on a missing file or bad JSON.
 inline Json read_json(const std::string& path) {

@@ -14,11 +14,19 @@
 //   "train_acc" accuracy (percent) on RecordOptions' fixed training-evaluation subset, after the update
 //   "val_acc"   accuracy (percent) on the validation set, after the update
 // Accuracies are measured in evaluation mode (see train/evaluate.hpp).
+//
+// Divergence: a step whose loss is not finite (NaN or Inf) ends the run at once, before its
+// update: run.diverged is set, run.diverged_step names the step (its loss is recorded if it
+// falls on a recording step), and train_epochs returns; a diverged run is never trained further.
+// Interruption: if `stop` is given and becomes true (a SIGINT handler sets it), train_epochs
+// throws Interrupted between two steps; the last epoch-end checkpoint is what resumes.
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -47,6 +55,15 @@ struct RecordOptions {
     bool grad_norm = false;
 };
 
+// Thrown by train_epochs when its stop flag is raised (Ctrl-C); not an error.
+struct Interrupted : std::runtime_error {
+    Interrupted(const std::string& run, std::size_t epoch)
+        : std::runtime_error(run + ": interrupted during epoch " + std::to_string(epoch + 1)), label(run),
+          epochs_done(epoch) {}
+    std::string label;
+    std::size_t epochs_done;
+};
+
 template <class T>
 struct Run {
     std::string label;                            // shown in progress lines, e.g. "part3 cnn_4"
@@ -58,6 +75,8 @@ struct Run {
     std::size_t epochs_planned = 0;               // for progress and time-left estimates
     std::map<std::string, std::vector<double>> curves;
     double seconds = 0;                           // wall time spent in train_epochs so far
+    bool diverged = false;                        // a step's loss was NaN or Inf: the run stopped there
+    std::size_t diverged_step = 0;                // that step (0-based, counted like `step`)
 
     const std::vector<double>& curve(const std::string& key) const {
         auto it = curves.find(key);
@@ -85,7 +104,9 @@ double frobenius_norm(const Tensor<T>& t) {
 template <class T>
 void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, const RecordOptions& rec,
                   Evaluator<T>* ev, Progress* progress,
-                  const std::function<void(Run<T>&)>& on_epoch_end = {}) {
+                  const std::function<void(Run<T>&)>& on_epoch_end = {},
+                  const std::atomic<bool>* stop = nullptr) {
+    if (run.diverged) return;
     if (!d.images) fail(run.label, ": no training images");
     if (d.train.empty()) fail(run.label, ": empty training set");
     if (!run.optimizer) fail(run.label, ": no optimizer");
@@ -122,9 +143,10 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
     };
 
     run.model.train();
-    while (run.epoch < until_epoch) {
+    while (run.epoch < until_epoch && !run.diverged) {
         const data::Indices order = data::epoch_order(d.train, run.rng);
         for (std::size_t b = 0; b < nb; ++b) {
+            if (stop && stop->load()) throw Interrupted(run.label, run.epoch);
             const std::size_t start = b * rec.batch, n = std::min(rec.batch, order.size() - start);
             data::fill_batch(*d.images, order.data() + start, n, x, y);
             run.optimizer->zero_grad();
@@ -137,6 +159,11 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
                 last_loss = static_cast<double>(loss);
                 if (rec.grad_norm) run.curves["grad_norm"].push_back(frobenius_norm(first_layer_weight(run.model).grad));
             }
+            if (!std::isfinite(static_cast<double>(loss))) {
+                run.diverged = true;
+                run.diverged_step = run.step;
+                break;
+            }
             run.optimizer->step();
             if (record) {
                 if (rec.train_acc) run.curves["train_acc"].push_back(ev->accuracy(run.model, *d.images, d.train_eval));
@@ -148,6 +175,7 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
             ++run.step;
             if (progress) progress->update(info());
         }
+        if (run.diverged) break;
         ++run.epoch;
         if (on_epoch_end) on_epoch_end(run);
     }

@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+# Writes the small seed corpora of fuzz/npy_reader, fuzz/cifar_records and fuzz/tar_gz
+# (committed; rerun only to change them): /usr/bin/python3 scripts/make_fuzz_seeds.py
+import gzip, io, os, tarfile
+import numpy as np
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "corpus")
+
+def put(target, name, data):
+    d = os.path.join(root, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+def npy(a, version=None):
+    b = io.BytesIO()
+    if version:
+        np.lib.format.write_array(b, a, version=version)
+    else:
+        np.save(b, a)
+    return b.getvalue()
+
+put("npy_reader", "f8_2x3.npy", npy(np.arange(6, dtype="<f8").reshape(2, 3)))
+put("npy_reader", "f4_vec.npy", npy(np.linspace(0, 1, 5, dtype="<f4")))
+put("npy_reader", "u1_3x4x4.npy", npy(np.arange(48, dtype="u1").reshape(3, 4, 4)))
+put("npy_reader", "i8_scalar.npy", npy(np.array(7, dtype="<i8")))
+put("npy_reader", "bool_empty.npy", npy(np.zeros((0, 3), dtype="?")))
+put("npy_reader", "i2_v2.npy", npy(np.arange(4, dtype="<i2"), version=(2, 0)))
+put("npy_reader", "fortran.npy", npy(np.asfortranarray(np.arange(6, dtype="<f8").reshape(2, 3))))
+put("npy_reader", "big_endian.npy", npy(np.arange(3, dtype=">f4")))
+
+rng = np.random.default_rng(0)
+def records(labels):
+    out = b""
+    for l in labels:
+        out += bytes([l]) + rng.integers(0, 256, 3072, dtype=np.uint8).tobytes()
+    return out
+put("cifar_records", "one.bin", records([3]))
+put("cifar_records", "two.bin", records([0, 9]))
+put("cifar_records", "bad_label.bin", records([10]))
+
+def tar(members, fmt=tarfile.GNU_FORMAT):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=fmt) as t:
+        for name, data in members:
+            if data is None:
+                info = tarfile.TarInfo(name); info.type = tarfile.DIRTYPE; t.addfile(info)
+            else:
+                info = tarfile.TarInfo(name); info.size = len(data); t.addfile(info, io.BytesIO(data))
+    return b.getvalue()
+
+small = [("cifar-10-batches-bin", None), ("cifar-10-batches-bin/batches.meta.txt", b"airplane\n"),
+         ("cifar-10-batches-bin/test_batch.bin", records([1])[:700])]
+put("tar_gz", "cifar_like.tar.gz", gzip.compress(tar(small), mtime=0))
+put("tar_gz", "plain.tar", tar([("a.txt", b"hello"), ("b/c.bin", bytes(600))]))
+put("tar_gz", "gnu_longname.tar", tar([("d/" + "x" * 150, b"long")]))
+put("tar_gz", "pax_longname.tar.gz", gzip.compress(tar([("p/" + "y" * 120, b"pax")], tarfile.PAX_FORMAT), mtime=0))
+put("tar_gz", "ustar_prefix.tar", tar([("q" * 90 + "/" + "r" * 60, b"u")], tarfile.USTAR_FORMAT))
