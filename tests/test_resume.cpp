@@ -146,6 +146,25 @@ void require_same_as_reference(const std::string& out) {
     }
 }
 
+// These tests start `homework` on real CIFAR-10: too slow under the sanitizers, and they need
+// the shared archive. Says why when they cannot run.
+bool can_run_homework() {
+#ifdef ANN_SANITIZE
+    WARN("skipped under sanitizers (too slow)");
+    return false;
+#endif
+    if (testutil::real_cifar_dir().empty()) {
+        WARN("shared CIFAR-10 archive not found; skipped");
+        return false;
+    }
+    return true;
+}
+
+std::string read_log(const fs::path& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 }  // namespace
 
 TEST_CASE("resume: SIGKILL at random moments, --resume, results identical to an uninterrupted run", "[resume][slow]") {
@@ -195,8 +214,7 @@ TEST_CASE("resume: SIGKILL at random moments, --resume, results identical to an 
         resume_to_end(out, t / "log");
         require_same_as_reference(out);
         // It resumed (rather than silently starting over, which would give the same files).
-        std::ifstream in(t / "log");
-        const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string log = read_log(t / "log");
         CHECK_THAT(log, Catch::Contains("part3 mlp_1: resuming from") && Catch::Contains("epochs done"));
     }
     SECTION("killed late (part 5's scheduled runs), twice") {
@@ -220,14 +238,7 @@ TEST_CASE("resume: SIGKILL at random moments, --resume, results identical to an 
 }
 
 TEST_CASE("resume: Ctrl-C saves, says how to resume, exits 130, and the resumed run matches a separate run", "[resume][slow]") {
-#ifdef ANN_SANITIZE
-    WARN("skipped under sanitizers (too slow)");
-    return;
-#endif
-    if (testutil::real_cifar_dir().empty()) {
-        WARN("shared CIFAR-10 archive not found; skipped");
-        return;
-    }
+    if (!can_run_homework()) return;
     TempDir t("resume_sigint");
     const std::string out = t / "out";
     const pid_t pid = start(homework_args(out), t / "log");
@@ -238,8 +249,7 @@ TEST_CASE("resume: Ctrl-C saves, says how to resume, exits 130, and the resumed 
     }
     ::kill(pid, SIGINT);
     CHECK(finish(pid) == 130);
-    std::ifstream in(t / "log");
-    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string log = read_log(t / "log");
     CHECK_THAT(log, Catch::Contains("interrupted") && Catch::Contains("resume with:") && Catch::Contains("--resume"));
     CHECK(checkpoint_count(out) > 0);
     resume_to_end(out, t / "log2");
@@ -248,34 +258,19 @@ TEST_CASE("resume: Ctrl-C saves, says how to resume, exits 130, and the resumed 
 }
 
 TEST_CASE("resume: a checkpoint written with other options is refused", "[resume]") {
-#ifdef ANN_SANITIZE
-    WARN("skipped under sanitizers (too slow)");
-    return;
-#endif
-    if (testutil::real_cifar_dir().empty()) {
-        WARN("shared CIFAR-10 archive not found; skipped");
-        return;
-    }
+    if (!can_run_homework()) return;
     TempDir t("resume_options");
     const std::string out = t / "out";
     REQUIRE(finish(start(homework_args(out, "3", "cnn_3", "1"), t / "log")) == 0);
     auto args = homework_args(out, "3", "cnn_3", "2");
     args.push_back("--resume");
     CHECK(finish(start(args, t / "log2")) == 2);
-    std::ifstream in(t / "log2");
-    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string log = read_log(t / "log2");
     CHECK_THAT(log, Catch::Contains("part3-cnn_3.annc") && Catch::Contains("epochs"));
 }
 
 TEST_CASE("homework: a diverging run is stopped and recorded as diverged, the next one runs", "[resume][diverge]") {
-#ifdef ANN_SANITIZE
-    WARN("skipped under sanitizers (too slow)");
-    return;
-#endif
-    if (testutil::real_cifar_dir().empty()) {
-        WARN("shared CIFAR-10 archive not found; skipped");
-        return;
-    }
+    if (!can_run_homework()) return;
     TempDir t("diverge");
     const std::string out = t / "out";
     auto args = homework_args(out, "3,4", "mlp_1", "2");
@@ -290,8 +285,7 @@ TEST_CASE("homework: a diverging run is stopped and recorded as diverged, the ne
     const Json p4 = Json::parse(std::ifstream(fs::path(out) / "part4" / "part4_mlp_1.json"));
     CHECK(p4["diverged"] == false);
     CHECK(p4["relu_loss_curve"].size() == 2 * 4 / 10 + 1);  // 2 epochs of 4 steps, recorded every 10
-    std::ifstream in(t / "log");
-    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string log = read_log(t / "log");
     CHECK_THAT(log, Catch::Contains("part3 mlp_1 diverged at step"));
     // Resumed, the diverged run stays diverged: same file.
     args.push_back("--resume");
@@ -304,14 +298,7 @@ TEST_CASE("homework: a diverging run is stopped and recorded as diverged, the ne
 }
 
 TEST_CASE("homework --resume: a damaged checkpoint is a one-line error naming it, exit code 2", "[resume][hostile]") {
-#ifdef ANN_SANITIZE
-    WARN("skipped under sanitizers (too slow)");
-    return;
-#endif
-    if (testutil::real_cifar_dir().empty()) {
-        WARN("shared CIFAR-10 archive not found; skipped");
-        return;
-    }
+    if (!can_run_homework()) return;
     TempDir t("resume_damaged");
     const std::string out = t / "out";
     REQUIRE(finish(start(homework_args(out, "3", "cnn_3", "1"), t / "log")) == 0);
@@ -330,20 +317,12 @@ TEST_CASE("homework --resume: a damaged checkpoint is a one-line error naming it
 }
 
 TEST_CASE("homework: a full disk while writing a checkpoint is a one-line error, exit 2, no partial file", "[resume][hostile]") {
-#ifdef ANN_SANITIZE
-    WARN("skipped under sanitizers (too slow)");
-    return;
-#endif
-    if (testutil::real_cifar_dir().empty()) {
-        WARN("shared CIFAR-10 archive not found; skipped");
-        return;
-    }
+    if (!can_run_homework()) return;
     TempDir t("disk_full");
     const std::string out = t / "out";
     // cnn_3's checkpoint is about 90 kB (weights + Adam moments): it does not fit in 20 kB.
     CHECK(finish(start(homework_args(out, "3", "cnn_3", "1"), t / "log", 20000)) == 2);
-    std::ifstream in(t / "log");
-    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string log = read_log(t / "log");
     CHECK_THAT(log, Catch::Contains("homework: cannot write '") && Catch::Contains("part3-cnn_3.annc") &&
                         Catch::Contains("File too large"));
     for (const auto& e : fs::recursive_directory_iterator(out)) {
@@ -353,14 +332,7 @@ TEST_CASE("homework: a full disk while writing a checkpoint is a one-line error,
 }
 
 TEST_CASE("determinism: two runs with the same seed and 2 threads write the same results", "[resume][determinism]") {
-#ifdef ANN_SANITIZE
-    WARN("skipped under sanitizers (too slow)");
-    return;
-#endif
-    if (testutil::real_cifar_dir().empty()) {
-        WARN("shared CIFAR-10 archive not found; skipped");
-        return;
-    }
+    if (!can_run_homework()) return;
     TempDir t("threads2");
     std::map<std::string, Json> first;
     for (const char* out : {"a", "b"}) {
