@@ -171,22 +171,25 @@ public:
     // ---- images ---------------------------------------------------------------------------
     // Draws an RGB float image (rows x cols x 3, values 0..1) into `dst`, nearest-neighbour.
     void image(const std::vector<float>& rgb, int cols, int rows, const Rect& dst) {
-        const int x0 = static_cast<int>(std::floor(dst.x0)), x1 = static_cast<int>(std::ceil(dst.x1));
-        const int y0 = static_cast<int>(std::floor(dst.y0)), y1 = static_cast<int>(std::ceil(dst.y1));
-        for (int y = std::max(y0, 0); y < std::min(y1, h_); ++y)
-            for (int x = std::max(x0, 0); x < std::min(x1, w_); ++x) {
-                if (!in_clip(x, y)) continue;
-                const double u = (x + 0.5 - dst.x0) / dst.width(), v = (y + 0.5 - dst.y0) / dst.height();
-                if (u < 0 || u >= 1 || v < 0 || v >= 1) continue;
-                const int ix = std::min(cols - 1, static_cast<int>(u * cols)), iy = std::min(rows - 1, static_cast<int>(v * rows));
-                const float* p = &rgb[(static_cast<std::size_t>(iy) * cols + ix) * 3];
-                float* q = &rgb_[(static_cast<std::size_t>(y) * w_ + x) * 3];
-                q[0] = p[0], q[1] = p[1], q[2] = p[2];
-            }
+        for_each_image_pixel(cols, rows, dst, [&](int x, int y, std::size_t src) {
+            const float* p = &rgb[src * 3];
+            float* q = &rgb_[(static_cast<std::size_t>(y) * w_ + x) * 3];
+            q[0] = p[0], q[1] = p[1], q[2] = p[2];
+        });
     }
 
     // Blends an RGBA float image (rows x cols x 4, values 0..1, straight alpha) into `dst`.
     void image_rgba(const std::vector<float>& rgba, int cols, int rows, const Rect& dst) {
+        for_each_image_pixel(cols, rows, dst, [&](int x, int y, std::size_t src) {
+            const float* p = &rgba[src * 4];
+            blend(x, y, {p[0], p[1], p[2], 1.0f}, p[3]);
+        });
+    }
+
+    // Visits every canvas pixel inside `dst` and the clip, with the index of the image pixel
+    // (cols x rows, nearest-neighbour) that lands on it.
+    template <class Fn>
+    void for_each_image_pixel(int cols, int rows, const Rect& dst, Fn&& fn) {
         const int x0 = static_cast<int>(std::floor(dst.x0)), x1 = static_cast<int>(std::ceil(dst.x1));
         const int y0 = static_cast<int>(std::floor(dst.y0)), y1 = static_cast<int>(std::ceil(dst.y1));
         for (int y = std::max(y0, 0); y < std::min(y1, h_); ++y)
@@ -195,8 +198,7 @@ public:
                 const double u = (x + 0.5 - dst.x0) / dst.width(), v = (y + 0.5 - dst.y0) / dst.height();
                 if (u < 0 || u >= 1 || v < 0 || v >= 1) continue;
                 const int ix = std::min(cols - 1, static_cast<int>(u * cols)), iy = std::min(rows - 1, static_cast<int>(v * rows));
-                const float* p = &rgba[(static_cast<std::size_t>(iy) * cols + ix) * 4];
-                blend(x, y, {p[0], p[1], p[2], 1.0f}, p[3]);
+                fn(x, y, static_cast<std::size_t>(iy) * cols + ix);
             }
     }
 
