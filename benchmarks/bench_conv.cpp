@@ -1,5 +1,5 @@
 // Conv kernel microbenchmarks: every conv layer shape of cnn_3, cnn_4 and cnn_5, at the training
-// batch (50) and the evaluation batch (500), forward / backward-data / backward-weights, for
+// batch (50) and `homework`'s evaluation batch (100), forward / backward-data / backward-weights, for
 // each implementation: `reference` (conv_reference.hpp, plain loops; batch 50 only, it is
 // slow), `im2col` (conv_im2col.hpp) and `dispatch` (the entry points of conv2d.hpp that the
 // layers call: the direct kernels conv_direct_avx512.hpp / conv_wgrad_avx512.hpp, except
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
     const struct { Pass p; const char* name; } passes[] = {
         {Pass::fwd, "fwd"}, {Pass::bwd_data, "bwd_data"}, {Pass::bwd_weights, "bwd_weights"}};
     for (const auto& cc : kCases)
-        for (int N : {50, 500})
+        for (int N : {50, 100})
             for (const auto& ps : passes)
                 for (Impl impl : {Impl::direct, Impl::im2col, Impl::dispatch}) {
                     if (impl == Impl::direct && N != 50) continue;

@@ -31,7 +31,7 @@ std::vector<std::string> split(const std::string& s) {
 
 int main(int argc, char** argv) {
     CLI::App app{"ann end-to-end benchmark: training-step time and evaluation throughput (JSON on stdout)"};
-    int threads = 2, batch = 50, eval_batch = 500, steps = 40, eval_images = 5000;
+    int threads = 2, batch = 50, eval_batch = 100, steps = 40, eval_images = 5000;
     std::string archs = "mlp_1,mlp_2,cnn_3,cnn_4,cnn_5";
     app.add_option("--threads", threads, "threads (ann::cpu::set_num_threads)")->check(CLI::Range(1, 256));
     app.add_option("--batch", batch, "training batch size")->check(CLI::Range(1, 100000));

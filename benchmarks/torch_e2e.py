@@ -34,7 +34,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=50)
-    ap.add_argument("--eval-batch", type=int, default=500)
+    ap.add_argument("--eval-batch", type=int, default=100)
     ap.add_argument("--steps", type=int, default=40, help="timed training steps per architecture")
     ap.add_argument("--eval-images", type=int, default=5000)
     ap.add_argument("--archs", default="mlp_1,mlp_2,cnn_3,cnn_4,cnn_5")
