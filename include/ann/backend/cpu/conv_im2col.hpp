@@ -53,6 +53,16 @@ inline bool conv_is_pointwise(const ConvGeometry& g) {
     return g.kh == 1 && g.kw == 1 && g.stride == 1 && g.pad == 0;
 }
 
+// Image xn as its (R, P) column matrix, built in thread t's buffer; a pointwise conv's image
+// already is one, so it is returned as it is.
+template <class T>
+const T* image_columns(const T* xn, const ConvGeometry& g, ConvWorkspace<T>& ws, int t) {
+    if (conv_is_pointwise(g)) return xn;
+    T* col = ws.col_buffer(t, g.rows() * g.cols());
+    im2col(xn, g, col);
+    return col;
+}
+
 // y = conv(x, w) + b, overwritten.
 template <class T>
 void conv2d_forward_im2col(const T* x, const T* w, const T* b, T* y, int N, int O, const ConvGeometry& g,
@@ -60,12 +70,7 @@ void conv2d_forward_im2col(const T* x, const T* w, const T* b, T* y, int N, int 
     const std::size_t R = g.rows(), P = g.cols(), xs = std::size_t(g.C) * g.H * g.W, ys = O * P;
     ws.prepare(ThreadPool::global().size());
     parallel_items(N, [&](int t, std::size_t n) {
-        const T* cn = x + n * xs;
-        if (!conv_is_pointwise(g)) {
-            T* col = ws.col_buffer(t, R * P);
-            im2col(cn, g, col);
-            cn = col;
-        }
+        const T* cn = image_columns(x + n * xs, g, ws, t);
         T* yn = y + n * ys;
         if (b)
             for (int o = 0; o < O; ++o) std::fill(yn + o * P, yn + (o + 1) * P, b[o]);
@@ -131,12 +136,7 @@ void conv2d_backward_weights_im2col(const T* x, const T* dy, T* dw, T* db, int N
     ws.prepare(ThreadPool::global().size());
     ws.partial.resize(std::size_t(N) * part);
     parallel_items(N, [&](int t, std::size_t n) {
-        const T* cn = x + n * xs;
-        if (!conv_is_pointwise(g)) {
-            T* col = ws.col_buffer(t, R * P);
-            im2col(cn, g, col);
-            cn = col;
-        }
+        const T* cn = image_columns(x + n * xs, g, ws, t);
         const T* dyn = dy + n * ys;
         T* pn = ws.partial.data() + n * part;
         gemm<T>(false, true, O, R, P, T(1), dyn, P, cn, P, T(0), pn, R);
