@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include <CLI/CLI.hpp>
+#include <atomic>
 
 #include "ann/data/cifar10_fetch.hpp"
+#include "ann/io/signals.hpp"
+#include "cli.hpp"
 
 #ifndef ANN_DEFAULT_DATA_DIR
 #define ANN_DEFAULT_DATA_DIR "data"
@@ -26,25 +28,22 @@ int main(int argc, char** argv) {
     app.add_flag("--verify", verify_only, "Only verify the files already there");
     app.add_flag("--force", force, "Download/extract even if valid files are already there");
     app.add_flag("--keep-archive", keep, "Keep the downloaded archive in the data folder");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        if (e.get_exit_code() == 0) return app.exit(e);
-        std::fprintf(stderr, "cifar10_data: %s (see --help)\n", e.what());
-        return 2;
-    }
-    try {
+    if (const int rc = cli::parse(app, argc, argv, "cifar10_data"); rc >= 0) return rc;
+    // Ctrl-C stops the extraction at the next member and removes its temporary folder.
+    static std::atomic<bool> stop{false};
+    ann::io::on_signal_request_stop(&stop);
+    return cli::run("cifar10_data", [&] {
         namespace d = ann::data;
         const std::string dir = d::cifar10_dir(data_dir);
         if (verify_only) {
             d::verify_cifar10(dir);
             std::printf("%s: all six files present with the published MD5s\n", dir.c_str());
-            return 0;
+            return;
         }
         if (archive.empty() && !force && d::cifar10_present(dir)) {
             d::verify_cifar10(dir);
             std::printf("%s: already there and verified (use --force to fetch again)\n", dir.c_str());
-            return 0;
+            return;
         }
         std::string parent = std::filesystem::path(dir).parent_path().string();
         if (parent.empty()) parent = ".";
@@ -55,12 +54,9 @@ int main(int argc, char** argv) {
             archive = d::download_cifar10(parent);
             downloaded = true;
         }
-        d::extract_cifar10(archive, parent);
+        for (const auto& f : d::extract_cifar10(archive, parent))
+            std::printf("%s: replaced by the verified copy from %s\n", f.c_str(), archive.c_str());
         if (downloaded && !keep) std::filesystem::remove(archive);
         std::printf("%s: extracted from %s and verified\n", dir.c_str(), archive.c_str());
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "cifar10_data: %s\n", e.what());
-        return 2;
-    }
-    return 0;
+    });
 }

@@ -211,9 +211,12 @@ inline void train_run(const Options& o, RunF& r, const std::string& name, const 
         start(r);
     }
     const Json extra{{"options", fingerprint(o)}};
+    // The per-epoch copy first, the run's checkpoint last: the run's checkpoint is what --resume
+    // continues from, so every epoch it claims already has its copy (part 5's scheduled runs
+    // start from those), whatever instant a kill strikes.
     auto save = [&](RunF& rr) {
-        ann::train::save_run(path, rr, arch_key, extra);
         if (keep_epochs) ann::train::save_run(checkpoint_path(o, name, rr.epoch), rr, arch_key, extra);
+        ann::train::save_run(path, rr, arch_key, extra);
     };
     const bool was_diverged = r.diverged;
     ann::train::train_epochs(r, until, p.data, rec, ev, &progress, std::function<void(RunF&)>(save), o.stop);

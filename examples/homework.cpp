@@ -20,8 +20,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "ann/io/shell_quote.hpp"
+#include "ann/io/signals.hpp"
 #include "ann/viz/homework.hpp"
 #include "cifar_homework.hpp"
+#include "cli.hpp"
+#include "output_folder.hpp"
 #include "part1.hpp"
 #include "part2.hpp"
 
@@ -29,69 +33,17 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_sigint(int) {
-    g_stop.store(true);
-    ::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the program at once
-}
-
-// The command line again, with --resume added if it was not there: what to type to resume.
+// The command line again, with --resume added if it was not there: what to type to resume
+// (each word quoted for sh, so paths with spaces or quotes paste back as they were).
 std::string resume_command(int argc, char** argv) {
     std::string cmd;
     bool has = false;
     for (int i = 0; i < argc; ++i) {
-        const std::string a = argv[i];
-        has = has || a == "--resume";
-        const bool plain = a.find_first_of(" \t'\"$`\\;&|<>()*?") == std::string::npos && !a.empty();
-        cmd += (i ? " " : "") + (plain ? a : "'" + a + "'");
+        has = has || std::string(argv[i]) == "--resume";
+        cmd += (i ? " " : "") + ann::io::shell_quote(argv[i]);
     }
     return has ? cmd : cmd + " --resume";
 }
-
-// Fails now, not after hours of training, if results cannot be written under `out`.
-void check_writable(const std::string& out) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::create_directories(out, ec);
-    if (ec) ann::fail("--out ", out, ": cannot create the results folder (", ec.message(), ")");
-    if (!fs::is_directory(out, ec)) ann::fail("--out ", out, ": not a folder");
-    const std::string probe = out + "/.homework-write-check";
-    try {
-        ann::io::write_file_atomic(probe, std::string_view("ok"));
-    } catch (const ann::Error& e) {
-        ann::fail("--out ", out, ": results folder is not writable (", e.what(), ")");
-    }
-    fs::remove(probe, ec);
-}
-
-// CLI11 check for real-valued options: a finite number in [lo, hi] (NaN and Inf slip through
-// CLI::Range), with a message that prints the bounds readably.
-CLI::Validator finite_in(double lo, double hi) {
-    return CLI::Validator(
-        [lo, hi](std::string& s) {
-            char bounds[96];
-            std::snprintf(bounds, sizeof bounds, "a finite number from %g to %g", lo, hi);
-            try {
-                std::size_t used = 0;
-                const double v = std::stod(s, &used);
-                if (used == s.size() && std::isfinite(v) && v >= lo && v <= hi) return std::string();
-            } catch (const std::exception&) {
-            }
-            return "expected " + std::string(bounds) + ", got '" + s + "'";
-        },
-        [lo, hi] {
-            char d[64];
-            std::snprintf(d, sizeof d, "finite in [%g - %g]", lo, hi);
-            return std::string(d);
-        }());
-}
-
-// CLI11 accepts "-1" for unsigned options (and wraps it around): digits only.
-const CLI::Validator kWholeNumber(
-    [](std::string& s) {
-        if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return std::string();
-        return "expected a whole number >= 0, got '" + s + "'";
-    },
-    "");
 
 }  // namespace
 
@@ -124,59 +76,61 @@ int main(int argc, char** argv) {
                    "Data folder holding cifar-10-batches-bin/ (extracted there from --from or "
                    "$ANN_SHARED_DATA/cifar-10-binary.tar.gz if missing; env ANN_DATA)")->capture_default_str();
     app.add_option("--from", o.archive, "Extract this cifar-10-binary.tar.gz into the data folder first");
-    app.add_option("--out", o.out, "Results folder")->capture_default_str();
+    auto* out_opt = app.add_option("--out", o.out, "Results folder (--quick: results-quick); it records the options "
+                                   "that change results (run-options.json) and refuses a run with others")
+                        ->capture_default_str();
     app.add_option("--hw1-data", p2.data_dir, "Part 2: folder with samples_X.npy and kernel.npy")->capture_default_str();
-    app.add_option("--digit", p2.digit, "Part 2: X in samples_X.npy")->check(CLI::Range(0, 9))->capture_default_str();
+    app.add_option("--digit", p2.digit, "Part 2: X in samples_X.npy")->check(cli::whole(0, 9))->capture_default_str();
     app.add_option("--seed", o.seed, "Seed of the validation split, the initial weights and the batch order")
-        ->check(kWholeNumber)
+        ->check(cli::whole(0, UINT64_MAX))
         ->capture_default_str();
     app.add_option("--threads", o.threads, "Worker threads (default: the number of cores); --resume needs the same value")
-        ->check(CLI::Range(1, 256))->capture_default_str();
-    auto* ep = app.add_option("--epochs", o.epochs, "Epochs of parts 3 and 4")->check(CLI::Range(1, 100000))->capture_default_str();
+        ->check(cli::whole(1, 256))->capture_default_str();
+    auto* ep = app.add_option("--epochs", o.epochs, "Epochs of parts 3 and 4")->check(cli::whole(1, 100000))->capture_default_str();
     auto* ep5 = app.add_option("--part5-epochs", o.part5_epochs, "Epochs of part 5's constant learning rates")
-        ->check(CLI::Range(1, 100000))->capture_default_str();
+        ->check(cli::whole(1, 100000))->capture_default_str();
     auto* eps = app.add_option("--schedule-epochs", o.schedule_epochs, "Epochs of part 5's scheduled learning rate")
-        ->check(CLI::Range(3, 100000))->capture_default_str();
+        ->check(cli::whole(3, 100000))->capture_default_str();
     auto* tai = app.add_option("--train-acc-images", o.train_acc_images,
                    "Training accuracy is measured on a fixed class-balanced subset of this many training "
-                   "images (0: the whole training set)")->check(kWholeNumber)->check(CLI::Range(0, 50000))->capture_default_str();
+                   "images (0: the whole training set)")->check(cli::whole(0, 50000))->capture_default_str();
     app.add_option("--record-every", o.record_every, "Record curves every this many steps (the homework: 10)")
-        ->check(CLI::Range(1, 1000000))->capture_default_str();
-    app.add_option("--eval-batch", o.eval_batch, "Batch size of evaluation passes")->check(CLI::Range(1, 10000))
+        ->check(cli::whole(1, 1000000))->capture_default_str();
+    app.add_option("--eval-batch", o.eval_batch, "Batch size of evaluation passes")->check(cli::whole(1, 10000))
         ->capture_default_str();
     app.add_option("--part5-arch", o.part5_arch,
                    "Part 5's architecture (default: the best of part 3 by test accuracy, mlp_1 excluded, "
                    "else cnn_4)");
     app.add_option("--switch1", o.switch1, "Epoch to go from 0.1 to 0.01 (default: found by the plateau rule)")
-        ->check(kWholeNumber)->check(CLI::Range(0, 100000));
+        ->check(cli::whole(0, 100000));
     app.add_option("--switch2", o.switch2, "Epoch to go from 0.01 to 0.001 (default: found by the plateau rule)")
-        ->check(kWholeNumber)->check(CLI::Range(0, 100000));
+        ->check(cli::whole(0, 100000));
     app.add_option("--plateau-tol", o.plateau_tol,
                    "Plateau rule: first epoch whose mean validation accuracy is within this many points of "
-                   "the best")->check(finite_in(0, 100))->capture_default_str();
+                   "the best")->check(cli::number(0, 100))->capture_default_str();
     app.add_option("--progress-interval", o.progress_interval,
                    "Seconds between progress lines when stderr is not a terminal")
-        ->check(finite_in(0, 1e9))->capture_default_str();
+        ->check(cli::number(0, 1e9))->capture_default_str();
     app.add_flag("--quiet", o.quiet, "No progress lines");
     auto* tpc = app.add_option("--train-per-class", o.train_per_class,
                                "Train on a class-balanced subset of this many images per class (0: all; --quick: 200)")
-                    ->check(CLI::Range(0, 5000));
+                    ->check(cli::whole(0, 5000));
     auto* vpc = app.add_option("--val-per-class", o.val_per_class, "Validation images per class (--quick: 50)")
-                    ->check(CLI::Range(1, 4999))->capture_default_str();
+                    ->check(cli::whole(1, 4999))->capture_default_str();
     auto* spc = app.add_option("--test-per-class", o.test_per_class,
                                "Test on a class-balanced subset of this many images per class (0: all; --quick: 100)")
-                    ->check(CLI::Range(0, 1000));
+                    ->check(cli::whole(0, 1000));
     app.add_option("--adam-lr", o.adam_lr, "Part 3's Adam learning rate (the homework: 0.001; an absurd one, "
                    "e.g. 1e30, makes the runs diverge, as tests/test_resume.cpp does on purpose)")
-        ->check(finite_in(0, 1e30))->capture_default_str();
+        ->check(cli::number(0, 1e30))->capture_default_str();
     app.add_flag("--resume", o.resume,
                  "Continue from the checkpoints in <out>/checkpoints (written at every epoch end) with the same "
                  "options; finished runs are not trained again");
     std::string device = "cpu";
     app.add_option("--device", device, "Where to train: cpu (cuda: not supported by this program, see docs/cuda.md)")
         ->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
-    try {
-        app.parse(argc, argv);
+    if (const int rc = cli::parse(app, argc, argv, "homework"); rc >= 0) return rc;
+    {
         if (quick) {
             // Explicit options win over --quick's defaults.
             hw::Options q = o;
@@ -188,11 +142,10 @@ int main(int argc, char** argv) {
             if (!tpc->count()) o.train_per_class = q.train_per_class;
             if (!vpc->count()) o.val_per_class = q.val_per_class;
             if (!spc->count()) o.test_per_class = q.test_per_class;
+            // Its own folder by default: a later full run into results/ is not refused for
+            // holding results of other options.
+            if (!out_opt->count()) o.out = "results-quick";
         }
-    } catch (const CLI::ParseError& e) {
-        if (e.get_exit_code() == 0) return app.exit(e);
-        std::fprintf(stderr, "homework: %s (see --help)\n", e.what());
-        return 2;
     }
     try {
         if (device == "cuda")
@@ -206,9 +159,14 @@ int main(int argc, char** argv) {
             if (part >= 3) cifar.parts.push_back(part);
         }
         if (!cifar.parts.empty()) hw::validate(cifar);  // bad names fail before parts 1-2 run
-        check_writable(o.out);
+        // Fails now, not after hours, if --out is unusable, another run writes it, or it holds
+        // results of other options; removes what killed runs left there.
+        hw::Json recorded = hw::fingerprint(o);
+        recorded["digit"] = p2.digit;
+        const hw::OutputFolder folder(o.out, recorded);
         g_stop.store(false);
-        ::signal(SIGINT, on_sigint);
+        // Ctrl-C stops between two training steps; a second one ends the program at once.
+        ann::io::on_signal_request_stop(&g_stop);
         // Past a file-size limit (ulimit -f) a write should fail with EFBIG, reported like a full
         // disk, instead of killing the program.
         ::signal(SIGXFSZ, SIG_IGN);

@@ -73,7 +73,9 @@ inline std::map<std::string, double> run(const Options& o) {
     const std::size_t hidden = o.hidden;
     const auto& acts = o.activations;
     std::map<std::string, double> accuracies;
-    std::filesystem::create_directories(out);
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec) ann::fail(out, ": cannot create the output folder (", ec.message(), ")");
     detail::activation_figure(out + "/activations.png");
     std::printf("wrote %s/activations.png\n", out.c_str());
 
@@ -87,8 +89,13 @@ inline std::map<std::string, double> run(const Options& o) {
         std::printf("training with %s hidden units\n", name.c_str());
         for (int epoch = 0; epoch < epochs; ++epoch) {
             const part1::Matrix output = nn.forward(d.x_train);
+            const double loss = part1::mse(output, d.y_train);
+            // A NaN or Inf loss is a failed run, not a number to print and go on with.
+            if (!std::isfinite(loss))
+                ann::fail("training with ", name, " diverged at epoch ", epoch, " (loss ", loss,
+                          "); try a smaller --lr");
             nn.backward(d.x_train, d.y_train, lr);
-            if (epoch % 1000 == 0) std::printf("Epoch %d: Loss = %.6f\n", epoch, part1::mse(output, d.y_train));
+            if (epoch % 1000 == 0) std::printf("Epoch %d: Loss = %.6f\n", epoch, loss);
         }
         const double acc = part1::accuracy(nn.forward(d.x_val), d.y_val);
         std::printf("%s: %.1f %% of validation examples classified correctly.\n", name.c_str(), acc);

@@ -29,7 +29,10 @@ struct Options {
     std::string out = "results/part2";
 };
 
-// Returns the largest |my_conv2d - ann::Conv2d|.
+constexpr double kMaxOutputs = 1 << 22;  // 32 MB of doubles per copy
+constexpr double kMaxMacs = 4e9;         // seconds, not hours
+
+// Returns the largest |my_conv2d - ann::Conv2d|; throws if the two disagree or are not finite.
 inline double run(const Options& o) {
     const std::string input = o.input.empty() ? o.data_dir + "/samples_" + std::to_string(o.digit) + ".npy" : o.input;
     const std::string kernel = o.kernel.empty() ? o.data_dir + "/kernel.npy" : o.kernel;
@@ -47,18 +50,46 @@ inline double run(const Options& o) {
     if (k.shape[2] != k.shape[3])
         ann::fail(kernel, ": kernel ", k.shape[2], "x", k.shape[3], " is not square (ann's Conv2d, used for the check, expects kh == kw)");
     if (in.size() == 0 || k.size() == 0) ann::fail(input, ": empty input or kernel");
+    // Bounded work before anything is allocated: the course's data needs 25,000 outputs and
+    // 400,000 multiply-adds; a crafted kernel of under 1 MB could ask for 15 GB.
+    const std::size_t oh = in.shape[2] - k.shape[2] + 1, ow = in.shape[3] - k.shape[3] + 1;
+    const double outputs = double(in.shape[0]) * double(k.shape[0]) * double(oh) * double(ow);
+    const double macs = outputs * double(k.shape[1]) * double(k.shape[2]) * double(k.shape[3]);
+    if (outputs > kMaxOutputs || macs > kMaxMacs)
+        ann::fail(kernel, ": with ", input, " ", ann::shape_str(in.shape), " this kernel ", ann::shape_str(k.shape),
+                  " gives ", outputs, " outputs and ", macs, " multiply-adds, more than the ", kMaxOutputs, " and ",
+                  kMaxMacs, " this program allows");
 
     const part2::Tensor4 x = in.to_tensor<double>(), w = k.to_tensor<double>();
+    for (std::size_t i = 0; i < w.size(); ++i)
+        if (!std::isfinite(w.data()[i]))
+            ann::fail(kernel, ": element ", i, " is ", w.data()[i], " (expected finite numbers)");
     const part2::Tensor4 y = part2::my_conv2d(x, w);
 
     ann::Conv2d<double> conv(w.shape()[1], w.shape()[0], w.shape()[2], 1, 0, false);
     std::copy(w.begin(), w.end(), conv.weight().value.begin());
     const ann::Tensor<double> xa = x;
     const auto& ref = conv.forward(xa);
-    double maxdiff = 0;
-    for (std::size_t i = 0; i < y.size(); ++i) maxdiff = std::max(maxdiff, std::fabs(y.data()[i] - ref.data()[i]));
+    // The self-check: NaN or Inf anywhere is a failure, never a difference of 0 (std::max
+    // would drop a NaN).
+    double maxdiff = 0, scale = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        const double d = std::fabs(y.data()[i] - ref.data()[i]);
+        if (!std::isfinite(y.data()[i]) || !std::isfinite(d))
+            ann::fail("self-check failed: my_conv2d output ", i, " is ", y.data()[i], " (ann::Conv2d: ", ref.data()[i],
+                      "); nothing written");
+        maxdiff = std::max(maxdiff, d);
+        scale = std::max(scale, std::fabs(ref.data()[i]));
+    }
+    // Both sum the same products in double, in another order: a few ulps of the largest output.
+    const double tol = 1e-12 * (1 + scale) * double(k.shape[1] * k.shape[2] * k.shape[3]);
+    if (!(maxdiff <= tol))
+        ann::fail("self-check failed: largest |my_conv2d - ann::Conv2d| = ", maxdiff, ", more than ", tol,
+                  "; nothing written");
 
-    std::filesystem::create_directories(out);
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec) ann::fail(out, ": cannot create the output folder (", ec.message(), ")");
     ann::data::save_npy(out + "/out.npy", ann::Tensor<double>(y));
     ann::viz::part2_grid(out + "/part2_grid.png", ann::Tensor<double>(y));
     std::printf("input %s %s, kernel %s %s -> out %s\n", input.c_str(), ann::shape_str(in.shape).c_str(),

@@ -3,8 +3,8 @@
 // DIR defaults to $ANN_SHARED_DATA/hw1, else ../shared/data/hw1 next to the repository.
 #include <cstdio>
 
-#include <CLI/CLI.hpp>
-
+#include "ann/io/signals.hpp"
+#include "cli.hpp"
 #include "part2.hpp"
 
 int main(int argc, char** argv) {
@@ -13,22 +13,11 @@ int main(int argc, char** argv) {
     app.add_option("--data", o.data_dir, "folder with samples_X.npy and kernel.npy (default: $ANN_SHARED_DATA/hw1 or ../shared/data/hw1)")
         ->capture_default_str();
     app.add_option("--digit", o.digit, "X in samples_X.npy: the last digit of the student number")
-        ->capture_default_str()->check(CLI::Range(0, 9));
+        ->check(cli::whole(0, 9))->capture_default_str();
     app.add_option("--input", o.input, "input .npy (uint8, (batch, in_ch, H, W)); overrides --digit");
     app.add_option("--kernel", o.kernel, "kernel .npy (float64, (out_ch, in_ch, kh, kw)); default DIR/kernel.npy");
     app.add_option("--out", o.out, "folder for out.npy and part2_grid.png")->capture_default_str();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        if (e.get_exit_code() == 0) return app.exit(e);
-        std::fprintf(stderr, "part2_conv: %s (see --help)\n", e.what());
-        return 2;
-    }
-    try {
-        part2::run(o);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "part2_conv: %s\n", e.what());
-        return 2;
-    }
-    return 0;
+    if (const int rc = cli::parse(app, argc, argv, "part2_conv"); rc >= 0) return rc;
+    ann::io::on_signal_remove_temporaries();
+    return cli::run("part2_conv", [&] { part2::run(o); });
 }

@@ -12,6 +12,7 @@
 
 #include "ann/core/error.hpp"
 #include "ann/data/md5.hpp"
+#include "ann/io/read_file.hpp"
 
 namespace ann::data {
 
@@ -94,13 +95,9 @@ inline void read_cifar_batch(const std::string& path, CifarSet& set, std::size_t
         fail(path, ": wrong size ", bytes, " bytes, expected ",
              expected_records ? want : kCifarRecordBytes, expected_records ? "" : "*k", " (records of ",
              kCifarRecordBytes, " bytes)");
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) fail(path, ": cannot open for reading");
-    std::vector<std::uint8_t> buf(bytes);
-    const std::size_t got = std::fread(buf.data(), 1, bytes, f);
-    std::fclose(f);
-    if (got != bytes) fail(path, ": read ", got, " of ", bytes, " bytes");
-    parse_cifar_batch(buf.data(), buf.size(), path, set, expected_records);
+    const std::string buf = io::read_file(path, bytes);
+    if (buf.size() != bytes) fail(path, ": read ", buf.size(), " of ", bytes, " bytes");
+    parse_cifar_batch(reinterpret_cast<const std::uint8_t*>(buf.data()), buf.size(), path, set, expected_records);
 }
 
 // Throws naming the file unless its MD5 is the published one.

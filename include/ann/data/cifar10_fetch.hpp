@@ -1,20 +1,24 @@
 #pragma once
 // Getting CIFAR-10 onto disk: download the official archive (by curl or wget), or take a
 // local copy, extract the six batch files and check them against the published MD5s.
-// Extraction goes to a temporary folder that is renamed into place only after every file
-// has been verified, so a failed or interrupted run never leaves a folder that looks valid.
+// Extraction goes to a temporary folder whose files are moved into place only after every one
+// has been verified, so a failed or interrupted run never leaves a bad batch file, and never
+// deletes anything it did not write.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 #include <unistd.h>
 
 #include "ann/data/cifar10.hpp"
 #include "ann/data/md5.hpp"
 #include "ann/data/tar_gz.hpp"
+#include "ann/io/atomic_file.hpp"
+#include "ann/io/shell_quote.hpp"
+#include "ann/io/signals.hpp"
 
 namespace ann::data {
 
@@ -54,94 +58,117 @@ inline void verify_cifar10(const std::string& dir) {
     }
 }
 
-// Extracts cifar-10-batches-bin/ from `archive` into data_dir/cifar-10-batches-bin, replacing
-// what is there only once the new files are all verified.
-inline void extract_cifar10(const std::string& archive, const std::string& data_dir) {
+// The tar stream of the official archive is 184,391,680 bytes; nothing larger is read.
+constexpr std::uint64_t kCifarTarMaxBytes = std::uint64_t(192) << 20;
+// batches.meta.txt is 61 bytes in the official release.
+constexpr std::uint64_t kCifarMetaMaxBytes = 4096;
+
+// Extracts the six batch files (and batches.meta.txt) from `archive` into
+// data_dir/cifar-10-batches-bin. They are written (io::write_file_atomic) into a fresh
+// temporary folder beside it and verified there; only then is each moved into place by name.
+// Nothing else in the target folder is touched: files the user put there stay. Returns the
+// files that were replaced (already there before). Every member's size is known in advance and
+// checked before any of its bytes are written.
+inline std::vector<std::string> extract_cifar10(const std::string& archive, const std::string& data_dir) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    if (!fs::is_regular_file(archive, ec)) fail(archive, ": missing (no such file)");
+    io::open_input(archive, std::uint64_t(1) << 30);  // names a missing file, folder or FIFO now
     fs::create_directories(data_dir, ec);
     if (ec) fail(data_dir, ": cannot create folder (", ec.message(), ")");
     const fs::path target = fs::path(data_dir) / cifar10_folder_name();
-    const fs::path tmp = fs::path(data_dir) / (std::string(".") + cifar10_folder_name() + ".tmp" + std::to_string(::getpid()));
-    fs::remove_all(tmp, ec);
-    fs::create_directories(tmp, ec);
+    io::remove_stale_temporaries(data_dir);  // a killed extraction's folder: 80-180 MB
+    const fs::path tmp = io::temp_path_for(target.string());
+    fs::create_directory(tmp, ec);
     if (ec) fail(tmp.string(), ": cannot create folder (", ec.message(), ")");
-    // Removes the temporary folder on every way out but success.
+    // Removes the temporary folder (ours alone) on every way out.
     struct Cleanup {
         fs::path p;
-        bool armed = true;
         ~Cleanup() {
             std::error_code e;
-            if (armed) fs::remove_all(p, e);
+            fs::remove_all(p, e);
         }
     } cleanup{tmp};
 
-    std::map<std::string, std::string> wanted;  // member path -> file name
-    for (const auto& f : cifar10_files()) wanted[std::string(cifar10_folder_name()) + "/" + f.name] = f.name;
-    wanted[std::string(cifar10_folder_name()) + "/batches.meta.txt"] = "batches.meta.txt";
-    std::map<std::string, bool> seen;
-    std::unique_ptr<std::ofstream> out;
-    std::string out_path;
-
-    read_tar_gz(archive, [&](const TarEntry& e) -> SinkFn {
-        std::string p = e.path;
-        if (p.compare(0, 2, "./") == 0) p = p.substr(2);
-        auto it = wanted.find(p);
-        if (it == wanted.end() || seen[p]) return {};
-        seen[p] = true;
-        if (out) out->close();
-        out_path = (tmp / it->second).string();
-        out = std::make_unique<std::ofstream>(out_path, std::ios::binary | std::ios::trunc);
-        if (!*out) fail(out_path, ": cannot create file");
-        return [&, path = out_path](const char* d, std::size_t n) {
-            out->write(d, static_cast<std::streamsize>(n));
-            if (!*out) fail(path, ": write error (disk full?)");
-        };
-    });
-    if (out) {
-        out->close();
-        if (out->fail()) fail(out_path, ": write error (disk full?)");
-    }
+    struct Wanted {
+        std::string name;
+        std::uint64_t size;  // exact for the batches, an upper bound for the meta file
+        bool seen = false;
+    };
+    std::map<std::string, Wanted> wanted;  // member path -> file
     for (const auto& f : cifar10_files())
-        if (!seen[std::string(cifar10_folder_name()) + "/" + f.name])
+        wanted[std::string(cifar10_folder_name()) + "/" + f.name] = {f.name, kCifarFileBytes};
+    wanted[std::string(cifar10_folder_name()) + "/batches.meta.txt"] = {"batches.meta.txt", kCifarMetaMaxBytes};
+    // One member is held in memory (at most 30.7 MB) and written as a whole when it ends.
+    std::string pending_name, pending;
+    auto flush = [&] {
+        if (pending_name.empty()) return;
+        io::write_file_atomic((tmp / pending_name).string(), pending);
+        pending_name.clear();
+        pending = std::string();
+    };
+    read_tar_gz(
+        archive,
+        [&](const TarEntry& e) -> SinkFn {
+            if (io::stop_requested()) fail(archive, ": extraction interrupted");
+            flush();
+            std::string p = e.path;
+            if (p.compare(0, 2, "./") == 0) p = p.substr(2);
+            auto it = wanted.find(p);
+            if (it == wanted.end() || it->second.seen) return {};
+            Wanted& w = it->second;
+            const bool exact = w.size == kCifarFileBytes;
+            if (exact ? e.size != w.size : e.size > w.size)
+                fail(archive, ": member ", p, " declares ", e.size, " bytes, expected ", exact ? "exactly " : "at most ",
+                     w.size, " (not the CIFAR-10 binary release?)");
+            w.seen = true;
+            pending_name = w.name;
+            pending.reserve(static_cast<std::size_t>(e.size));
+            return [&](const char* d, std::size_t n) { pending.append(d, n); };
+        },
+        kCifarTarMaxBytes);
+    flush();
+    for (const auto& f : cifar10_files())
+        if (!wanted[std::string(cifar10_folder_name()) + "/" + f.name].seen)
             fail(archive, ": has no member ", cifar10_folder_name(), "/", f.name, " (not the CIFAR-10 binary release?)");
     try {
         verify_cifar10(tmp.string());
     } catch (const Error& e) {
         fail(archive, ": extracted file is bad: ", e.what());
     }
-    if (fs::exists(target, ec)) {
-        const fs::path old = fs::path(data_dir) / (std::string(".") + cifar10_folder_name() + ".old" + std::to_string(::getpid()));
-        fs::rename(target, old, ec);
-        if (ec) fail(target.string(), ": cannot move the old folder aside (", ec.message(), ")");
-        fs::remove_all(old, ec);
+    fs::create_directories(target, ec);
+    if (ec) fail(target.string(), ": cannot create folder (", ec.message(), ")");
+    std::vector<std::string> replaced;
+    for (const auto& [member, w] : wanted) {
+        if (!w.seen) continue;
+        const fs::path from = tmp / w.name, to = target / w.name;
+        if (fs::exists(to, ec)) replaced.push_back(to.string());
+        fs::rename(from, to, ec);
+        if (ec) fail(to.string(), ": cannot move the extracted file into place (", ec.message(), ")");
     }
-    fs::rename(tmp, target, ec);
-    if (ec) fail(target.string(), ": cannot rename the extracted folder into place (", ec.message(), ")");
-    cleanup.armed = false;
+    io::sync_folder(target.string(), target.string());
+    return replaced;
 }
 
-// Downloads the official archive to data_dir/cifar-10-binary.tar.gz (through a .part file)
-// with curl or wget. Returns the archive's path.
+// Downloads the official archive to data_dir/cifar-10-binary.tar.gz (through a temporary
+// io::temp_path_for file, renamed when complete) with curl or wget. Returns the archive's path.
 inline std::string download_cifar10(const std::string& data_dir) {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::create_directories(data_dir, ec);
     if (ec) fail(data_dir, ": cannot create folder (", ec.message(), ")");
     const std::string dest = (fs::path(data_dir) / cifar10_archive_name()).string();
-    const std::string part = dest + ".part";
+    io::remove_stale_temporaries(data_dir);
+    const std::string part = io::temp_path_for(dest);
     auto have = [](const char* tool) {
         return std::system((std::string("command -v ") + tool + " >/dev/null 2>&1").c_str()) == 0;
     };
     std::string cmd;
     if (have("curl"))
-        cmd = "curl -fsSL --retry 2 --connect-timeout 20 -o '" + part + "' '" + cifar10_url() + "'";
+        cmd = "curl -fsSL --retry 2 --connect-timeout 20 -o " + io::shell_quote(part) + " " + io::shell_quote(cifar10_url());
     else if (have("wget"))
-        cmd = "wget -q --tries=2 --timeout=20 -O '" + part + "' '" + cifar10_url() + "'";
+        cmd = "wget -q --tries=2 --timeout=20 -O " + io::shell_quote(part) + " " + io::shell_quote(cifar10_url());
     else
         fail("cannot download ", cifar10_url(), ": neither curl nor wget is installed (use --from FILE)");
-    if (data_dir.find('\'') != std::string::npos) fail(data_dir, ": folder name must not contain a quote");
     const int rc = std::system(cmd.c_str());
     if (rc != 0) {
         fs::remove(part, ec);
@@ -172,7 +199,8 @@ inline std::string ensure_cifar10(const std::string& data_dir, std::string archi
         fail(dir, ": CIFAR-10 not found; run `cifar10_data` to download it, or pass an archive with --from FILE"
                   " (or set ANN_SHARED_DATA to a folder holding ", cifar10_archive_name(), ")");
     const std::string parent = std::filesystem::path(dir).parent_path().string();
-    extract_cifar10(archive, parent.empty() ? "." : parent);
+    for (const auto& f : extract_cifar10(archive, parent.empty() ? "." : parent))
+        std::printf("%s: replaced by the verified copy from %s\n", f.c_str(), archive.c_str());
     return dir;
 }
 

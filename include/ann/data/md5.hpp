@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ann/core/error.hpp"
+#include "ann/io/read_file.hpp"
 
 namespace ann::data {
 
@@ -102,15 +103,18 @@ inline std::string md5_hex(const void* data, std::size_t n) {
 
 // MD5 of a whole file; throws ann::Error naming the file if it cannot be read.
 inline std::string md5_file(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) fail(path, ": cannot open for reading");
+    const io::InputFile f = io::open_input(path);
     Md5 m;
     std::vector<char> buf(1 << 20);
-    std::size_t got;
-    while ((got = std::fread(buf.data(), 1, buf.size(), f)) > 0) m.update(buf.data(), got);
-    const bool bad = std::ferror(f);
-    std::fclose(f);
-    if (bad) fail(path, ": read error");
+    for (;;) {
+        const ssize_t got = ::read(f.fd(), buf.data(), buf.size());
+        if (got == 0) break;
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            fail(path, ": read error (", io::detail::errno_text(errno), ")");
+        }
+        m.update(buf.data(), static_cast<std::size_t>(got));
+    }
     return m.hex();
 }
 

@@ -21,6 +21,7 @@
 #include "ann/core/error.hpp"
 #include "ann/core/tensor.hpp"
 #include "ann/io/atomic_file.hpp"
+#include "ann/io/read_file.hpp"
 
 namespace ann::data {
 
@@ -320,16 +321,10 @@ inline NpyArray parse_npy(const unsigned char* buf, std::size_t n, const std::st
     return a;
 }
 
+// At most io::kMaxInputBytes (1 GiB); a folder, FIFO or device is refused by name.
 inline NpyArray read_npy(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(path, ": cannot open (expected a readable .npy file)");
-    in.seekg(0, std::ios::end);
-    const std::streamoff size = in.tellg();
-    if (size < 0) fail(path, ": cannot determine the file size");
-    in.seekg(0);
-    std::vector<unsigned char> buf(static_cast<std::size_t>(size));
-    if (size > 0 && !in.read(reinterpret_cast<char*>(buf.data()), size)) fail(path, ": read error");
-    return parse_npy(buf.data(), buf.size(), path);
+    const std::string buf = io::read_file(path);
+    return parse_npy(reinterpret_cast<const unsigned char*>(buf.data()), buf.size(), path);
 }
 
 // Reads a file that must hold dtype T (no conversion), e.g. load_npy<std::uint8_t>("samples_0.npy").

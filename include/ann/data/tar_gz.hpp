@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include <zlib.h>
 
 #include "ann/core/error.hpp"
+#include "ann/io/read_file.hpp"
 
 namespace ann::data {
 
@@ -105,9 +107,12 @@ inline bool pax_path(const std::string& data, std::string& path) {
 }  // namespace detail
 
 // Walks a tar stream. For each regular file, on_file(entry) returns a sink for its bytes, or
-// an empty function to skip them. `what` names the archive in error messages.
+// an empty function to skip them. `what` names the archive in error messages. A member whose
+// declared size would take the stream past max_bytes is refused before any of it is read, so
+// a small archive cannot make its reader work through gigabytes.
 inline void read_tar(const ReadFn& read, const std::string& what,
-                     const std::function<SinkFn(const TarEntry&)>& on_file) {
+                     const std::function<SinkFn(const TarEntry&)>& on_file,
+                     std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max()) {
     using namespace detail;
     unsigned char h[kTarBlock];
     std::uint64_t offset = 0;
@@ -165,6 +170,10 @@ inline void read_tar(const ReadFn& read, const std::string& what,
             long_name.clear();
         }
         offset += kTarBlock;
+        const std::uint64_t padded = e.size + (kTarBlock - e.size % kTarBlock) % kTarBlock;
+        if (e.size > max_bytes || padded > max_bytes - std::min(max_bytes, offset))
+            fail(what, ": member '", e.path, "' at byte ", offset - kTarBlock, " declares ", e.size,
+                 " bytes: the archive would exceed the ", max_bytes, " bytes expected of it");
 
         if (e.type == 'L' || e.type == 'x') {  // long name for the next member
             if (e.size > (e.type == 'L' ? kMaxLongName : kMaxPaxHeader))
@@ -190,8 +199,10 @@ inline void read_tar(const ReadFn& read, const std::string& what,
 class GzFile {
 public:
     explicit GzFile(const std::string& path) : path_(path) {
-        f_ = gzopen(path.c_str(), "rb");
+        io::InputFile in = io::open_input(path);  // a FIFO or device is refused, not waited on
+        f_ = gzdopen(in.fd(), "rb");
         if (!f_) fail(path, ": cannot open for reading");
+        in.release();  // gzclose closes it
         gzbuffer(f_, 1 << 18);
     }
     ~GzFile() {
@@ -215,9 +226,10 @@ private:
     gzFile f_ = nullptr;
 };
 
-inline void read_tar_gz(const std::string& archive, const std::function<SinkFn(const TarEntry&)>& on_file) {
+inline void read_tar_gz(const std::string& archive, const std::function<SinkFn(const TarEntry&)>& on_file,
+                        std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max()) {
     GzFile gz(archive);
-    read_tar([&](void* b, std::size_t n) { return gz.read(b, n); }, archive, on_file);
+    read_tar([&](void* b, std::size_t n) { return gz.read(b, n); }, archive, on_file, max_bytes);
 }
 
 }  // namespace ann::data

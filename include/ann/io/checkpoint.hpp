@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ann/core/rng.hpp"
+#include "ann/io/json_file.hpp"
 #include "ann/io/model_file.hpp"
 #include "ann/io/optimizer_state.hpp"
 
@@ -79,12 +80,7 @@ nlohmann::json decode_checkpoint(std::string_view file, const std::string& sourc
         for (int i = 0; i < 8; ++i) any |= probe.next_u64() != 0;
         if (!any) fail(source, ": the rng state in the file is degenerate (all zero)");
     }
-    nlohmann::json loop;
-    try {
-        loop = nlohmann::json::parse(rec.loop_state);
-    } catch (const nlohmann::json::exception& e) {
-        fail(source, ": the loop state in the file is not valid JSON: ", e.what());
-    }
+    const nlohmann::json loop = parse_json(rec.loop_state, source + " (its loop state)");
     // Everything checked: apply. None of these steps can fail.
     commit_model(model, values);
     OptimizerCodec<Opt>::commit(optimizer, opt_state);

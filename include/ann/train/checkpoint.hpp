@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ann/io/checkpoint.hpp"
+#include "ann/io/json_file.hpp"
 #include "ann/optim/adam.hpp"
 #include "ann/optim/sgd.hpp"
 #include "ann/train/run.hpp"
@@ -58,7 +59,7 @@ nlohmann::json load_run(const std::string& path, Run<T>& r, const std::string& a
     nlohmann::json extra;
     try {
         const auto rec = io::parse_checkpoint_file(bytes, path);
-        const auto loop = nlohmann::json::parse(rec.loop_state);
+        const auto loop = io::parse_json(rec.loop_state, path + " (its loop state)");
         staged.epoch = loop.at("epoch").get<std::size_t>();
         staged.step = loop.at("step").get<std::size_t>();
         staged.seconds = loop.at("seconds").get<double>();

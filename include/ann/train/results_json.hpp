@@ -1,7 +1,6 @@
 #pragma once
 // JSON results files (layout: docs/cifar.md) and reading them back.
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -11,6 +10,7 @@
 #include "ann/core/error.hpp"
 #include "ann/core/tensor.hpp"
 #include "ann/io/atomic_file.hpp"
+#include "ann/io/json_file.hpp"
 
 namespace ann::train {
 
@@ -48,15 +48,7 @@ inline void write_json_atomic(const std::string& path, const Json& j) {
     io::write_file_atomic(path, j.dump() + "\n");
 }
 
-// Reads a JSON file; throws naming the file on a missing file or bad JSON.
-inline Json read_json(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) fail(path, ": cannot open for reading");
-    try {
-        return Json::parse(in);
-    } catch (const std::exception& e) {
-        fail(path, ": not valid JSON (", e.what(), ")");
-    }
-}
+// Reads a JSON file (io::read_json: size, nesting and string limits); throws naming the file.
+inline Json read_json(const std::string& path) { return io::read_json(path); }
 
 }  // namespace ann::train

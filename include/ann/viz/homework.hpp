@@ -264,10 +264,12 @@ inline std::vector<std::string> write_homework_figures(const std::string& result
         const std::string p = (root / "part3" / "part3_plots.png").string();
         part3_plots(p, rs);
         written.push_back(p);
-        for (const auto& r : rs) {
-            if (r.weights.size() == 0) continue;
-            const std::string w = (root / "part3" / ("weights_" + r.name + ".png")).string();
-            visualize_weights(w, r.weights);
+        for (std::size_t i = 0; i < rs.size(); ++i) {
+            if (rs[i].weights.size() == 0) continue;
+            // Named after the result file (part3_<arch>.json), never after text inside it.
+            const std::string stem = fs::path(files[i]).stem().string();
+            const std::string w = (root / "part3" / ("weights_" + stem.substr(6) + ".png")).string();
+            visualize_weights(w, rs[i].weights);
             written.push_back(w);
         }
     }

@@ -3,7 +3,6 @@
 // the homework names them). Unknown keys are ignored; a missing or mistyped key is an
 // ann::Error naming the file and the key.
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <optional>
 #include <string>
@@ -13,6 +12,7 @@
 
 #include "ann/core/error.hpp"
 #include "ann/core/tensor.hpp"
+#include "ann/io/json_file.hpp"
 
 namespace ann::viz {
 
@@ -51,15 +51,7 @@ struct ScheduledResult {
 
 namespace detail {
 
-inline nlohmann::json read_json(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) fail(path, ": cannot open (expected a JSON results file)");
-    try {
-        return nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-        fail(path, ": not valid JSON (", e.what(), ")");
-    }
-}
+inline nlohmann::json read_json(const std::string& path) { return io::read_json(path); }
 
 inline const nlohmann::json& key(const nlohmann::json& j, const char* k, const std::string& path) {
     if (!j.is_object()) fail(path, ": expected a JSON object at the top level");
@@ -68,10 +60,22 @@ inline const nlohmann::json& key(const nlohmann::json& j, const char* k, const s
     return *it;
 }
 
-inline std::string str(const nlohmann::json& j, const char* k, const std::string& path) {
+// Labels are drawn in legends and titles: a few hundred characters at most.
+inline std::string str(const nlohmann::json& j, const char* k, const std::string& path, std::size_t max_len = 256) {
     const auto& v = key(j, k, path);
     if (!v.is_string()) fail(path, ": key '", k, "' should be a string");
-    return v.get<std::string>();
+    const auto& s = v.get_ref<const std::string&>();
+    if (s.size() > max_len) fail(path, ": key '", k, "' has ", s.size(), " characters, more than the ", max_len, " allowed");
+    return s;
+}
+
+// An architecture name: letters, digits, '_' and '-' only (never a path), 1 to 64 of them.
+inline std::string name(const nlohmann::json& j, const std::string& path) {
+    std::string s = str(j, "name", path, 64);
+    if (s.empty() || s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+                         std::string::npos)
+        fail(path, ": key 'name' should be an architecture name (letters, digits, '_', '-'), got '", s, "'");
+    return s;
 }
 
 // null (how NaN is written) reads as NaN.
@@ -120,7 +124,7 @@ inline Tensor<double> nested(const nlohmann::json& v, const char* k, const std::
 inline Part3Result read_part3(const std::string& path) {
     const auto j = detail::read_json(path);
     Part3Result r;
-    r.name = detail::str(j, "name", path);
+    r.name = detail::name(j, path);
     r.loss_curve = detail::curve(j, "loss_curve", path);
     r.train_acc_curve = detail::curve(j, "train_acc_curve", path);
     r.val_acc_curve = detail::curve(j, "val_acc_curve", path);
@@ -132,7 +136,7 @@ inline Part3Result read_part3(const std::string& path) {
 inline Part4Result read_part4(const std::string& path) {
     const auto j = detail::read_json(path);
     Part4Result r;
-    r.name = detail::str(j, "name", path);
+    r.name = detail::name(j, path);
     r.relu_loss_curve = detail::curve(j, "relu_loss_curve", path);
     r.sigmoid_loss_curve = detail::curve(j, "sigmoid_loss_curve", path);
     r.relu_grad_curve = detail::curve(j, "relu_grad_curve", path);
@@ -143,7 +147,7 @@ inline Part4Result read_part4(const std::string& path) {
 inline Part5Result read_part5(const std::string& path) {
     const auto j = detail::read_json(path);
     Part5Result r;
-    r.name = detail::str(j, "name", path);
+    r.name = detail::name(j, path);
     r.loss_curve_1 = detail::curve(j, "loss_curve_1", path);
     r.loss_curve_01 = detail::curve(j, "loss_curve_01", path);
     r.loss_curve_001 = detail::curve(j, "loss_curve_001", path);
@@ -156,7 +160,7 @@ inline Part5Result read_part5(const std::string& path) {
 inline ScheduledResult read_scheduled(const std::string& path) {
     const auto j = detail::read_json(path);
     ScheduledResult r;
-    r.name = detail::str(j, "name", path);
+    r.name = detail::name(j, path);
     r.steps_per_epoch = detail::number(detail::key(j, "steps_per_epoch", path), "steps_per_epoch", path);
     if (!(r.steps_per_epoch > 0)) fail(path, ": key 'steps_per_epoch' should be positive");
     if (j.contains("record_every")) {

@@ -97,21 +97,8 @@ public:
         return out_.str() + "</svg>\n";
     }
 
-    // Writes the picture atomically (temp file + rename).
-    void save(const std::string& path) {
-        const std::string text = str(), tmp = path + ".tmp";
-        std::FILE* f = std::fopen(tmp.c_str(), "wb");
-        if (!f) fail(path, ": cannot write SVG (is the folder there and writable?)");
-        const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-        if (std::fclose(f) != 0 || !ok) {
-            std::remove(tmp.c_str());
-            fail(path, ": write error");
-        }
-        if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-            std::remove(tmp.c_str());
-            fail(path, ": cannot rename ", tmp, " to it");
-        }
-    }
+    // Writes the picture through io::write_file_atomic.
+    void save(const std::string& path) { io::write_file_atomic(path, str()); }
 
 private:
     static std::string num(double v) {
@@ -145,13 +132,13 @@ private:
         }
         return o;
     }
-    static std::string base64(const std::vector<unsigned char>& d) {
+    static std::string base64(const std::string& d) {
         static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         std::string o;
         o.reserve((d.size() + 2) / 3 * 4);
+        auto byte = [&d](std::size_t i) { return i < d.size() ? unsigned(static_cast<unsigned char>(d[i])) : 0u; };
         for (std::size_t i = 0; i < d.size(); i += 3) {
-            const unsigned v = (unsigned(d[i]) << 16) | (i + 1 < d.size() ? unsigned(d[i + 1]) << 8 : 0u) |
-                               (i + 2 < d.size() ? unsigned(d[i + 2]) : 0u);
+            const unsigned v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
             o += t[(v >> 18) & 63];
             o += t[(v >> 12) & 63];
             o += i + 1 < d.size() ? t[(v >> 6) & 63] : '=';
@@ -164,13 +151,7 @@ private:
         std::vector<unsigned char> bytes(px.size());
         for (std::size_t i = 0; i < px.size(); ++i)
             bytes[i] = static_cast<unsigned char>(std::lround(std::clamp(px[i], 0.0f, 1.0f) * 255));
-        std::vector<unsigned char> png;
-        stbi_write_png_to_func(
-            [](void* ctx, void* data, int size) {
-                auto* v = static_cast<std::vector<unsigned char>*>(ctx);
-                v->insert(v->end(), static_cast<unsigned char*>(data), static_cast<unsigned char*>(data) + size);
-            },
-            &png, cols, rows, ch, bytes.data(), cols * ch);
+        const std::string png = encode_png(cols, rows, ch, bytes, "SVG image");
         out_ << "<image x=\"" << num(dst.x0) << "\" y=\"" << num(dst.y0) << "\" width=\"" << num(dst.width())
              << "\" height=\"" << num(dst.height()) << "\" preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\""
              << " xlink:href=\"data:image/png;base64," << base64(png) << "\"/>\n";
