@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# Writes the small seed corpora of fuzz/npy_reader, fuzz/cifar_records and fuzz/tar_gz
+# Writes the small seed corpora of fuzz/npy_reader, fuzz/cifar_records, fuzz/tar_gz and fuzz/json_reader
 # (committed; rerun only to change them): /usr/bin/python3 scripts/make_fuzz_seeds.py
 import gzip, io, os, tarfile
 import numpy as np
@@ -56,3 +56,22 @@ put("tar_gz", "plain.tar", tar([("a.txt", b"hello"), ("b/c.bin", bytes(600))]))
 put("tar_gz", "gnu_longname.tar", tar([("d/" + "x" * 150, b"long")]))
 put("tar_gz", "pax_longname.tar.gz", gzip.compress(tar([("p/" + "y" * 120, b"pax")], tarfile.PAX_FORMAT), mtime=0))
 put("tar_gz", "ustar_prefix.tar", tar([("q" * 90 + "/" + "r" * 60, b"u")], tarfile.USTAR_FORMAT))
+
+# fuzz/json_reader: one small file per kind of result the homework reads back, a loop state,
+# and one nested just past the depth limit.
+import json
+def put_json(name, obj):
+    put("json_reader", name, (json.dumps(obj, separators=(",", ":")) + "\n").encode())
+put_json("part3.json", {"name": "cnn_3", "loss_curve": [2.3, 2.1, None], "train_acc_curve": [10, 20],
+                        "val_acc_curve": [9, 19], "test_acc": 20.5, "weights": [[[[0.1, 0.2], [0.3, 0.4]]]],
+                        "seconds": 1.5})
+put_json("part4.json", {"name": "mlp_1", "relu_loss_curve": [2.3, 2.0], "sigmoid_loss_curve": [2.3, 2.2],
+                        "relu_grad_curve": [0.1, 0.2], "sigmoid_grad_curve": [0.01, 0.02]})
+put_json("part5.json", {"name": "cnn_4", "loss_curve_1": [2.3], "loss_curve_01": [2.2], "loss_curve_001": [2.1],
+                        "val_acc_curve_1": [10], "val_acc_curve_01": [11], "val_acc_curve_001": [12]})
+put_json("scheduled.json", {"name": "cnn_4", "steps_per_epoch": 40, "record_every": 10,
+                            "runs": [{"label": "0.1 -> 0.01 at epoch 2", "val_acc_curve": [10, 20, 30]}],
+                            "test_acc_scheduled": 30.5, "test_acc_adam": None})
+put_json("loop_state.json", {"epoch": 1, "step": 40, "seconds": 0.5, "diverged": False, "diverged_step": 0,
+                             "curves": {"loss": [2.3, None]}, "extra": {"options": {"seed": 0}}})
+put("json_reader", "nested.json", b"[" * 70 + b"]" * 70)

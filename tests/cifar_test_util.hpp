@@ -37,14 +37,16 @@ inline void write_bytes(const std::string& path, const std::string& bytes) {
 }
 
 // One ustar header + data + padding.
-inline std::string tar_member(const std::string& name, const std::string& data, char type = '0') {
+// `declared`, if given, is the size the header states (a hostile archive's), whatever data holds.
+inline std::string tar_member(const std::string& name, const std::string& data, char type = '0',
+                              unsigned long long declared = ~0ull) {
     char h[512];
     std::memset(h, 0, sizeof h);
     std::snprintf(h, 100, "%s", name.c_str());
     std::snprintf(h + 100, 8, "%07o", 0644);
     std::snprintf(h + 108, 8, "%07o", 0);
     std::snprintf(h + 116, 8, "%07o", 0);
-    std::snprintf(h + 124, 12, "%011lo", static_cast<unsigned long>(data.size()));
+    std::snprintf(h + 124, 12, "%011llo", declared == ~0ull ? static_cast<unsigned long long>(data.size()) : declared);
     std::snprintf(h + 136, 12, "%011o", 0);
     h[156] = type;
     std::memcpy(h + 257, "ustar\0" "00", 8);

@@ -3,6 +3,8 @@
 // and the program's handling of bad input.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -152,7 +154,7 @@ TEST_CASE("part2_conv: bad input gives a one-line error naming the file, exit co
         return p;
     };
     const std::string missing = (d / "nope.npy").string();
-    check_one_line(run_part2("--input " + missing, d), missing, "cannot open");
+    check_one_line(run_part2("--input " + missing, d), missing, "No such file");
     // wrong dtype: the float64 kernel as the input
     check_one_line(run_part2("--input " + kernel, d), kernel, "dtype uint8, got float64");
     check_one_line(run_part2("--input " + hw1("samples_1.npy") + " --kernel " + hw1("samples_2.npy"), d),
@@ -176,6 +178,18 @@ TEST_CASE("part2_conv: bad input gives a one-line error naming the file, exit co
     const std::string junk = (d / "junk.npy").string();
     std::ofstream(junk) << "hello";
     check_one_line(run_part2("--input " + junk, d), junk, "truncated");
+    // bounded work: a 800 kB kernel of 100000 1x1 filters would ask for 15 GB of output
+    const std::string wide = save("wide.npy", Tensor<double>(xt::ones<double>({100000, 1, 1, 1})));
+    check_one_line(run_part2("--kernel " + wide, d), wide, "this program allows");
+    // the self-check fails on NaN and Inf, never prints a difference of 0
+    Tensor<double> nan_kernel = xt::ones<double>({8, 1, 4, 4});
+    nan_kernel(3, 0, 1, 1) = std::nan("");
+    const std::string kn = save("nan.npy", nan_kernel);
+    check_one_line(run_part2("--kernel " + kn, d), kn, "is nan (expected finite numbers)");
+    const std::string kinf = save("huge.npy", Tensor<double>(xt::ones<double>({8, 1, 4, 4}) * 1e307));
+    const Run overflow = run_part2("--kernel " + kinf, d);
+    CHECK(overflow.code == 2);
+    CHECK_THAT(overflow.err, Catch::Contains("self-check failed") && Catch::Contains("inf"));
     CHECK_FALSE(fs::exists(d / "out" / "out.npy"));
     fs::remove_all(d);
 }

@@ -82,7 +82,8 @@ std::size_t checkpoint_count(const std::string& out) {
 std::map<std::string, Json> results(const std::string& out) {
     std::map<std::string, Json> r;
     for (const auto& e : fs::recursive_directory_iterator(out)) {
-        if (e.path().extension() != ".json") continue;
+        // run-options.json, at the top, records the options; results are in part*/
+        if (e.path().extension() != ".json" || e.path().parent_path() == fs::path(out)) continue;
         Json j = Json::parse(std::ifstream(e.path()));
         j.erase("seconds");
         r[fs::relative(e.path(), out).string()] = j;
@@ -266,7 +267,11 @@ TEST_CASE("resume: a checkpoint written with other options is refused", "[resume
     args.push_back("--resume");
     CHECK(finish(start(args, t / "log2")) == 2);
     const std::string log = read_log(t / "log2");
-    CHECK_THAT(log, Catch::Contains("part3-cnn_3.annc") && Catch::Contains("epochs"));
+    CHECK_THAT(log, Catch::Contains("run-options.json") && Catch::Contains("epochs = 1, this run has 2"));
+    // Without the folder's record (an older results folder), the checkpoint itself says it.
+    fs::remove(fs::path(out) / "run-options.json");
+    CHECK(finish(start(args, t / "log3")) == 2);
+    CHECK_THAT(read_log(t / "log3"), Catch::Contains("part3-cnn_3.annc") && Catch::Contains("epochs"));
 }
 
 TEST_CASE("homework: a diverging run is stopped and recorded as diverged, the next one runs", "[resume][diverge]") {
@@ -327,7 +332,8 @@ TEST_CASE("homework: a full disk while writing a checkpoint is a one-line error,
                         Catch::Contains("File too large"));
     for (const auto& e : fs::recursive_directory_iterator(out)) {
         INFO(e.path());
-        CHECK(e.is_directory());  // no checkpoint, no temporary, no result file
+        // no checkpoint, no temporary, no result file: only the options record, written first
+        CHECK((e.is_directory() || e.path() == fs::path(out) / "run-options.json"));
     }
 }
 
