@@ -2,9 +2,10 @@
 // backward data and backward filter, fp32 (no TF32), timed with CUDA events. Also records what
 // cudnnFind and the heuristics pick. Writes JSON lines.
 #include <algorithm>
-#include <fstream>
+#include <sstream>
 #include <iostream>
 
+#include "ann/io/atomic_file.hpp"
 #include "common.cuh"
 
 namespace cu = ann::cuda;
@@ -18,8 +19,10 @@ int main(int argc, char** argv) try {
         std::cerr << usage;
         return 2;
     }
-    std::ofstream out(argv[1]);
-    if (!out) ann::fail("cannot write ", argv[1]);
+    // Rewritten whole (io::write_file_atomic) after each record: complete lines or nothing.
+    const std::string out_path = argv[1];
+    std::ostringstream out;
+    ann::io::write_file_atomic(out_path, std::string());  // an unwritable path fails now
     const std::size_t batch = argc > 2 ? std::stoul(argv[2]) : 50;
     const int reps = argc > 3 ? std::stoi(argv[3]) : 50;
     cu::Context& ctx = cu::Context::get();
@@ -90,6 +93,7 @@ int main(int argc, char** argv) try {
                 << ",\"bwd_data\":" << int(pick.bwd_data) << ",\"bwd_filter\":" << int(pick.bwd_filter) << "}\n";
         }
         ctx.set_conv_algo_choice(cu::ConvAlgoChoice::find);
+        ann::io::write_file_atomic(out_path, out.str());
         std::cout << c.arch << " layer " << c.layer << " " << key << " done\n";
     }
     return 0;

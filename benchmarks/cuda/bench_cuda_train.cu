@@ -4,9 +4,10 @@
 // Writes one JSON object per architecture per line; benchmarks/cuda/bench_torch.py runs the
 // same in PyTorch and prints the ratios.
 #include <chrono>
-#include <fstream>
+#include <sstream>
 #include <iostream>
 
+#include "ann/io/atomic_file.hpp"
 #include "common.cuh"
 
 namespace cu = ann::cuda;
@@ -20,8 +21,10 @@ int main(int argc, char** argv) try {
         std::cerr << usage;
         return 2;
     }
-    std::ofstream out(argv[1]);
-    if (!out) ann::fail("cannot write ", argv[1]);
+    // Rewritten whole (io::write_file_atomic) after each record: complete lines or nothing.
+    const std::string out_path = argv[1];
+    std::ostringstream out;
+    ann::io::write_file_atomic(out_path, std::string());  // an unwritable path fails now
     const int steps = argc > 2 ? std::stoi(argv[2]) : 300;
     const std::size_t n_eval = argc > 3 ? std::stoul(argv[3]) : 10000;
     const std::size_t B = 50, n_train = B * std::size_t(steps + 10);
@@ -73,7 +76,7 @@ int main(int argc, char** argv) try {
             }
         }
         out << "}\n";
-        out.flush();
+        ann::io::write_file_atomic(out_path, out.str());
         std::cout << arch << " done\n";
     }
     return 0;
