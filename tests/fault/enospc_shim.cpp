@@ -188,38 +188,34 @@ void set_stream_error(FILE* f) {
 
 int stream_fd(FILE* f) { return f ? fileno(f) : -1; }
 
+// One budgeted write: grant what fits, do it, count what was written.
+template <class Call>
+ssize_t limited(int fd, size_t count, Call call) {
+    bool reg;
+    const long long g = grant(fd, count, &reg);
+    if (g < 0) return -1;
+    const ssize_t r = call(static_cast<size_t>(g));
+    settle(reg, g, r);
+    return r;
+}
+
 }  // namespace
 
 extern "C" {
 
 ssize_t write(int fd, const void* buf, size_t count) {
     static auto real = next<ssize_t (*)(int, const void*, size_t)>("write");
-    bool reg;
-    const long long g = grant(fd, count, &reg);
-    if (g < 0) return -1;
-    const ssize_t r = real(fd, buf, static_cast<size_t>(g));
-    settle(reg, g, r);
-    return r;
+    return limited(fd, count, [&](size_t n) { return real(fd, buf, n); });
 }
 
 ssize_t pwrite(int fd, const void* buf, size_t count, off_t off) {
     static auto real = next<ssize_t (*)(int, const void*, size_t, off_t)>("pwrite");
-    bool reg;
-    const long long g = grant(fd, count, &reg);
-    if (g < 0) return -1;
-    const ssize_t r = real(fd, buf, static_cast<size_t>(g), off);
-    settle(reg, g, r);
-    return r;
+    return limited(fd, count, [&](size_t n) { return real(fd, buf, n, off); });
 }
 
 ssize_t pwrite64(int fd, const void* buf, size_t count, off64_t off) {
     static auto real = next<ssize_t (*)(int, const void*, size_t, off64_t)>("pwrite64");
-    bool reg;
-    const long long g = grant(fd, count, &reg);
-    if (g < 0) return -1;
-    const ssize_t r = real(fd, buf, static_cast<size_t>(g), off);
-    settle(reg, g, r);
-    return r;
+    return limited(fd, count, [&](size_t n) { return real(fd, buf, n, off); });
 }
 
 ssize_t writev(int fd, const struct iovec* iov, int cnt) {
