@@ -89,13 +89,16 @@ inline std::map<std::string, double> run(const Options& o) {
         std::printf("training with %s hidden units\n", name.c_str());
         for (int epoch = 0; epoch < epochs; ++epoch) {
             const part1::Matrix output = nn.forward(d.x_train);
-            const double loss = part1::mse(output, d.y_train);
-            // A NaN or Inf loss is a failed run, not a number to print and go on with.
-            if (!std::isfinite(loss))
-                ann::fail("training with ", name, " diverged at epoch ", epoch, " (loss ", loss,
-                          "); try a smaller --lr");
+            // A NaN or Inf loss is a failed run, not a number to print and go on with. (Checked
+            // where it is printed and at the last epoch: a NaN, once there, stays.)
+            if (epoch % 1000 == 0 || epoch + 1 == epochs) {
+                const double loss = part1::mse(output, d.y_train);
+                if (!std::isfinite(loss))
+                    ann::fail("training with ", name, " diverged by epoch ", epoch, " (loss ", loss,
+                              "); try a smaller --lr");
+                if (epoch % 1000 == 0) std::printf("Epoch %d: Loss = %.6f\n", epoch, loss);
+            }
             nn.backward(d.x_train, d.y_train, lr);
-            if (epoch % 1000 == 0) std::printf("Epoch %d: Loss = %.6f\n", epoch, loss);
         }
         const double acc = part1::accuracy(nn.forward(d.x_val), d.y_val);
         std::printf("%s: %.1f %% of validation examples classified correctly.\n", name.c_str(), acc);
