@@ -47,16 +47,21 @@ int main(int argc, char** argv) {
         }
         std::string parent = std::filesystem::path(dir).parent_path().string();
         if (parent.empty()) parent = ".";
-        bool downloaded = false;
+        std::unique_ptr<d::Cifar10Download> download;  // removed at the end unless kept
         if (archive.empty()) {
             std::printf("downloading %s ...\n", d::cifar10_url());
             std::fflush(stdout);
-            archive = d::download_cifar10(parent);
-            downloaded = true;
+            download = d::download_cifar10(parent);
+            archive = download->path();
         }
         for (const auto& f : d::extract_cifar10(archive, parent))
             std::printf("%s: replaced by the verified copy from %s\n", f.c_str(), archive.c_str());
-        if (downloaded && !keep) std::filesystem::remove(archive);
-        std::printf("%s: extracted from %s and verified\n", dir.c_str(), archive.c_str());
+        std::printf("%s: extracted and verified\n", dir.c_str());
+        if (download && keep) {
+            if (download->keep())
+                std::printf("kept the archive as %s\n", download->dest().c_str());
+            else
+                std::printf("%s is already there: left as it was, the download removed\n", download->dest().c_str());
+        }
     });
 }

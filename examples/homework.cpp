@@ -163,13 +163,12 @@ int main(int argc, char** argv) {
         // results of other options; removes what killed runs left there.
         hw::Json recorded = hw::fingerprint(o);
         recorded["digit"] = p2.digit;
+        // The thread count does not change results (docs/robustness.md); --resume still checks it.
+        recorded.erase("threads");
         const hw::OutputFolder folder(o.out, recorded);
         g_stop.store(false);
         // Ctrl-C stops between two training steps; a second one ends the program at once.
         ann::io::on_signal_request_stop(&g_stop);
-        // Past a file-size limit (ulimit -f) a write should fail with EFBIG, reported like a full
-        // disk, instead of killing the program.
-        ::signal(SIGXFSZ, SIG_IGN);
         cifar.stop = &g_stop;
         for (int part : o.parts) {
             if (g_stop.load()) throw ann::train::Interrupted("part " + std::to_string(part), 0);

@@ -31,8 +31,11 @@ public:
         if (!fs::is_directory(out, ec)) ann::fail("--out ", out, ": not a folder");
         fd_ = ::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd_ < 0) ann::fail("--out ", out, ": cannot open the results folder (", ann::io::detail::errno_text(errno), ")");
-        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
-            ann::fail("--out ", out, ": another homework run is writing this folder; wait for it to end, or use another --out");
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            if (errno == EWOULDBLOCK)
+                ann::fail("--out ", out, ": another homework run is writing this folder; wait for it to end, or use another --out");
+            ann::fail("--out ", out, ": cannot lock the results folder (", ann::io::detail::errno_text(errno), ")");
+        }
         for (const char* sub : {"", "part1", "part2", "part3", "part4", "part5", "checkpoints"})
             for (const auto& f : ann::io::remove_stale_temporaries((fs::path(out) / sub).string()))
                 std::printf("removed %s (a temporary file of a run that was killed)\n", f.c_str());

@@ -31,6 +31,7 @@ struct Options {
 
 constexpr double kMaxOutputs = 1 << 22;  // 32 MB of doubles per copy
 constexpr double kMaxMacs = 4e9;         // seconds, not hours
+constexpr double kMaxColumns = 1 << 24;  // 128 MB of doubles for the check's per-image unfolding
 
 // Returns the largest |my_conv2d - ann::Conv2d|; throws if the two disagree or are not finite.
 inline double run(const Options& o) {
@@ -55,10 +56,13 @@ inline double run(const Options& o) {
     const std::size_t oh = in.shape[2] - k.shape[2] + 1, ow = in.shape[3] - k.shape[3] + 1;
     const double outputs = double(in.shape[0]) * double(k.shape[0]) * double(oh) * double(ow);
     const double macs = outputs * double(k.shape[1]) * double(k.shape[2]) * double(k.shape[3]);
-    if (outputs > kMaxOutputs || macs > kMaxMacs)
+    // ann::Conv2d, the check, unfolds one image at a time into (C*kh*kw) x (OH*OW) columns.
+    const double columns = double(k.shape[1]) * double(k.shape[2]) * double(k.shape[3]) * double(oh) * double(ow);
+    if (outputs > kMaxOutputs || macs > kMaxMacs || columns > kMaxColumns)
         ann::fail(kernel, ": with ", input, " ", ann::shape_str(in.shape), " this kernel ", ann::shape_str(k.shape),
-                  " gives ", outputs, " outputs and ", macs, " multiply-adds, more than the ", kMaxOutputs, " and ",
-                  kMaxMacs, " this program allows");
+                  " gives ", outputs, " outputs, ", macs, " multiply-adds and ", columns,
+                  " unfolded values per image, more than the ", kMaxOutputs, ", ", kMaxMacs, " and ", kMaxColumns,
+                  " this program allows");
 
     const part2::Tensor4 x = in.to_tensor<double>(), w = k.to_tensor<double>();
     for (std::size_t i = 0; i < w.size(); ++i)
@@ -90,6 +94,8 @@ inline double run(const Options& o) {
     std::error_code ec;
     std::filesystem::create_directories(out, ec);
     if (ec) ann::fail(out, ": cannot create the output folder (", ec.message(), ")");
+    for (const auto& f : ann::io::remove_stale_temporaries(out))
+        std::printf("removed %s (a temporary file of a run that was killed)\n", f.c_str());
     ann::data::save_npy(out + "/out.npy", ann::Tensor<double>(y));
     ann::viz::part2_grid(out + "/part2_grid.png", ann::Tensor<double>(y));
     std::printf("input %s %s, kernel %s %s -> out %s\n", input.c_str(), ann::shape_str(in.shape).c_str(),

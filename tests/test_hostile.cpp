@@ -45,7 +45,7 @@ std::string slurp(const fs::path& p) {
 
 std::vector<std::string> listing(const fs::path& dir) {
     std::vector<std::string> out;
-    for (const auto& e : fs::recursive_directory_iterator(dir)) out.push_back(fs::relative(e.path(), dir).string());
+    for (const auto& e : fs::recursive_directory_iterator(dir)) out.push_back(e.path().lexically_relative(dir).string());
     std::sort(out.begin(), out.end());
     return out;
 }
@@ -284,21 +284,32 @@ TEST_CASE("extraction: files the user keeps in cifar-10-batches-bin/ stay; repla
 
 // ---- class 6: temporaries are removed on every exit path -----------------------------------
 
-TEST_CASE("stale temporaries of dead processes are removed at the next start, and only those", "[hostile][temp]") {
+TEST_CASE("stale temporaries are removed at the next start: ours, unlocked, and nothing else", "[hostile][temp]") {
     TempDir t("stale");
-    // A pid that surely does not run: a child that has exited and been reaped.
-    const pid_t dead = ::fork();
-    if (dead == 0) ::_exit(0);
-    REQUIRE(::waitpid(dead, nullptr, 0) == dead);
-    const std::string d = std::to_string(dead), alive = std::to_string(::getppid());
-    for (const std::string& f : std::vector<std::string>{"a.json.tmp." + d + ".0", "b.png.tmp." + d + ".17", "c.annc.tmp." + alive + ".0",
-                                "user.tmp.notes", "x.tmp." + d, "plain.json"})
+    // Left by killed writers (no lock held): removed, files and the extraction's folders alike.
+    for (const std::string& f : std::vector<std::string>{"a.json.tmp.ann.4999999.0", "b.png.tmp.ann.1.17"})
         testutil::write_bytes(t / f, "x");
-    fs::create_directories(t.path / ("cifar-10-batches-bin.tmp." + d + ".3") / "inside");
+    fs::create_directories(t.path / "extract.tmp.ann.1.3" / "inside");
+    // A writer at work (it holds the lock, as write_file_atomic does): kept, whatever its pid.
+    const std::string busy = t / "c.annc.tmp.ann.1.0";
+    testutil::write_bytes(busy, "x");
+    const int lock = io::lock_temporary(busy);
+    REQUIRE(lock >= 0);
+    // Not ours by name (the user's, or another program's): kept, even with a dead-looking pid.
+    for (const std::string& f : std::vector<std::string>{"notes.tmp.4999999.1", "user.tmp.ann.notes", "x.tmp.ann.5",
+                                                         "plain.json", "y.tmp.ann.1.2.3"})
+        testutil::write_bytes(t / f, "x");
+    fs::create_directories(t.path / "photos.tmp.4999998.2" / "mine");
+    fs::create_symlink(t / "plain.json", t / "link.tmp.ann.1.9");  // a link is never followed or removed
     const auto removed = io::remove_stale_temporaries(t.path.string());
+    ::close(lock);
     CHECK(removed.size() == 3);
-    CHECK(listing(t.path) ==
-          std::vector<std::string>{"c.annc.tmp." + alive + ".0", "plain.json", "user.tmp.notes", "x.tmp." + d});
+    CHECK(listing(t.path) == std::vector<std::string>{"c.annc.tmp.ann.1.0", "link.tmp.ann.1.9", "notes.tmp.4999999.1",
+                                                      "photos.tmp.4999998.2", "photos.tmp.4999998.2/mine",
+                                                      "plain.json", "user.tmp.ann.notes", "x.tmp.ann.5",
+                                                      "y.tmp.ann.1.2.3"});
+    // Its writer gone (the lock released), the busy one is stale too.
+    CHECK(io::remove_stale_temporaries(t.path.string()) == std::vector<std::string>{busy});
 }
 
 TEST_CASE("a signal during an atomic write removes its temporary file", "[hostile][temp]") {
@@ -377,3 +388,50 @@ TEST_CASE("homework: a second run into a folder being written is refused, as is 
     CHECK(same.code == 0);
 }
 #endif
+
+TEST_CASE("plot_results: a weights array whose first rows claim a huge shape is refused before allocating",
+          "[hostile][viz]") {
+    TempDir t("wide_weights");
+    const fs::path results = t.path / "results";
+    fs::create_directories(results / "part3");
+    // 8 levels of 256 along the first elements only: 256^8 wraps the element count to 0.
+    std::string nested = "0";
+    for (int level = 0; level < 8; ++level) {
+        std::string row = "[" + nested;
+        for (int i = 1; i < 256; ++i) row += ",0";
+        nested = row + "]";
+    }
+    const std::string json = R"({"name":"mlp_1","loss_curve":[1],"train_acc_curve":[1],"val_acc_curve":[1],"test_acc":1,"weights":)" +
+                             nested + "}";
+    REQUIRE(json.size() < 10000);
+    testutil::write_bytes((results / "part3" / "part3_mlp_1.json").string(), json);
+    CHECK_THROWS_WITH(viz::write_homework_figures(results.string()),
+                      Catch::Contains("part3_mlp_1.json") && Catch::Contains("not a rectangular array"));
+}
+
+TEST_CASE("extraction: a target that is not a folder is refused before extracting; a kept download never replaces "
+          "the user's archive", "[hostile][cifar]") {
+    TempDir t("target_kind");
+    testutil::write_bytes(t / "cifar-10-batches-bin", "a file of the user's");
+    testutil::write_gz(t / "a.tar.gz", testutil::tar_end());
+    CHECK_THROWS_WITH(data::extract_cifar10(t / "a.tar.gz", t.path.string()),
+                      Catch::Contains("cifar-10-batches-bin") && Catch::Contains("is not a folder"));
+    CHECK(slurp(t / "cifar-10-batches-bin") == "a file of the user's");
+    // A finished download whose destination already holds an archive: left as it was.
+    testutil::write_bytes(t / "cifar-10-binary.tar.gz", "the user's archive");
+    const std::string part = io::temp_path_for(t / "cifar-10-binary.tar.gz");
+    testutil::write_bytes(part, "downloaded");
+    {
+        data::Cifar10Download dl(part, t / "cifar-10-binary.tar.gz", io::lock_temporary(part));
+        CHECK_FALSE(dl.keep());
+    }
+    CHECK(slurp(t / "cifar-10-binary.tar.gz") == "the user's archive");
+    CHECK_FALSE(fs::exists(part));  // the download is removed
+    fs::remove(t / "cifar-10-binary.tar.gz");
+    testutil::write_bytes(part, "downloaded");
+    {
+        data::Cifar10Download dl(part, t / "cifar-10-binary.tar.gz", io::lock_temporary(part));
+        CHECK(dl.keep());
+    }
+    CHECK(slurp(t / "cifar-10-binary.tar.gz") == "downloaded");
+}

@@ -181,6 +181,10 @@ TEST_CASE("part2_conv: bad input gives a one-line error naming the file, exit co
     // bounded work: a 800 kB kernel of 100000 1x1 filters would ask for 15 GB of output
     const std::string wide = save("wide.npy", Tensor<double>(xt::ones<double>({100000, 1, 1, 1})));
     check_one_line(run_part2("--kernel " + wide, d), wide, "this program allows");
+    // ... and a 4 MB image with a 23x23 kernel would unfold into 16 GB for the check
+    const std::string big = save("big.npy", Tensor<std::uint8_t>(xt::zeros<std::uint8_t>({1, 1, 2000, 2000})));
+    const std::string k23 = save("k23.npy", Tensor<double>(xt::ones<double>({1, 1, 23, 23})));
+    check_one_line(run_part2("--input " + big + " --kernel " + k23, d), k23, "unfolded values per image");
     // the self-check fails on NaN and Inf, never prints a difference of 0
     Tensor<double> nan_kernel = xt::ones<double>({8, 1, 4, 4});
     nan_kernel(3, 0, 1, 1) = std::nan("");

@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "ann/data/cifar10.hpp"
@@ -64,11 +66,12 @@ constexpr std::uint64_t kCifarTarMaxBytes = std::uint64_t(192) << 20;
 constexpr std::uint64_t kCifarMetaMaxBytes = 4096;
 
 // Extracts the six batch files (and batches.meta.txt) from `archive` into
-// data_dir/cifar-10-batches-bin. They are written (io::write_file_atomic) into a fresh
-// temporary folder beside it and verified there; only then is each moved into place by name.
-// Nothing else in the target folder is touched: files the user put there stay. Returns the
-// files that were replaced (already there before). Every member's size is known in advance and
-// checked before any of its bytes are written.
+// data_dir/cifar-10-batches-bin. They are written (io::write_file_atomic) into a fresh, locked
+// temporary folder inside it (the same file system, even where the folder is a link elsewhere)
+// and verified there; only then is each moved into place by name. Nothing else in the target
+// folder is touched: files the user put there stay. Returns the files that were replaced
+// (already there before). Every member's size is known in advance and checked before any of
+// its bytes are written.
 inline std::vector<std::string> extract_cifar10(const std::string& archive, const std::string& data_dir) {
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -76,18 +79,29 @@ inline std::vector<std::string> extract_cifar10(const std::string& archive, cons
     fs::create_directories(data_dir, ec);
     if (ec) fail(data_dir, ": cannot create folder (", ec.message(), ")");
     const fs::path target = fs::path(data_dir) / cifar10_folder_name();
-    io::remove_stale_temporaries(data_dir);  // a killed extraction's folder: 80-180 MB
-    const fs::path tmp = io::temp_path_for(target.string());
-    fs::create_directory(tmp, ec);
-    if (ec) fail(tmp.string(), ": cannot create folder (", ec.message(), ")");
-    // Removes the temporary folder (ours alone) on every way out.
+    const bool had_target = fs::exists(target, ec);
+    if (had_target && !fs::is_directory(target, ec))
+        fail(target.string(), ": exists and is not a folder (expected the folder of the six batch files)");
+    fs::create_directories(target, ec);
+    if (ec) fail(target.string(), ": cannot create folder (", ec.message(), ")");
+    io::remove_stale_temporaries(target.string());  // a killed extraction's folder: 80-180 MB
+    const fs::path tmp = io::temp_path_for((target / "extract").string());
+    // Removes the temporary folder (ours alone), and the target folder if this call made it and
+    // it stayed empty, on every way out; the lock marks the folder in use until then.
     struct Cleanup {
-        fs::path p;
+        fs::path tmp, target;
+        bool remove_target;
+        int lock = -1;
         ~Cleanup() {
             std::error_code e;
-            fs::remove_all(p, e);
+            fs::remove_all(tmp, e);
+            if (lock >= 0) ::close(lock);
+            if (remove_target && fs::is_empty(target, e)) fs::remove(target, e);
         }
-    } cleanup{tmp};
+    } cleanup{tmp, target, !had_target};
+    fs::create_directory(tmp, ec);
+    if (ec) fail(tmp.string(), ": cannot create folder (", ec.message(), ")");
+    cleanup.lock = io::lock_temporary(tmp.string());
 
     struct Wanted {
         std::string name;
@@ -135,8 +149,6 @@ inline std::vector<std::string> extract_cifar10(const std::string& archive, cons
     } catch (const Error& e) {
         fail(archive, ": extracted file is bad: ", e.what());
     }
-    fs::create_directories(target, ec);
-    if (ec) fail(target.string(), ": cannot create folder (", ec.message(), ")");
     std::vector<std::string> replaced;
     for (const auto& [member, w] : wanted) {
         if (!w.seen) continue;
@@ -146,12 +158,43 @@ inline std::vector<std::string> extract_cifar10(const std::string& archive, cons
         if (ec) fail(to.string(), ": cannot move the extracted file into place (", ec.message(), ")");
     }
     io::sync_folder(target.string(), target.string());
+    cleanup.remove_target = false;
     return replaced;
 }
 
-// Downloads the official archive to data_dir/cifar-10-binary.tar.gz (through a temporary
-// io::temp_path_for file, renamed when complete) with curl or wget. Returns the archive's path.
-inline std::string download_cifar10(const std::string& data_dir) {
+// The official archive, downloaded under a temporary name in the data folder (locked while it
+// exists). It is removed when this object goes away, unless keep() moved it into place.
+class Cifar10Download {
+public:
+    Cifar10Download(std::string path, std::string dest, int lock) : path_(std::move(path)), dest_(std::move(dest)), lock_(lock) {}
+    ~Cifar10Download() {
+        if (!path_.empty()) ::unlink(path_.c_str());
+        if (lock_ >= 0) ::close(lock_);
+    }
+    Cifar10Download(const Cifar10Download&) = delete;
+    Cifar10Download& operator=(const Cifar10Download&) = delete;
+    const std::string& path() const { return path_; }
+    const std::string& dest() const { return dest_; }
+    // Moves the download to dest (data_dir/cifar-10-binary.tar.gz), unless a file is there
+    // already: a user's archive is never replaced. Returns whether it moved.
+    bool keep() {
+        std::error_code ec;
+        if (std::filesystem::exists(dest_, ec)) return false;
+        if (::fsync(lock_) != 0) fail(path_, ": fsync failed: ", io::detail::errno_text(errno));
+        std::filesystem::rename(path_, dest_, ec);
+        if (ec) fail(dest_, ": cannot rename the download into place (", ec.message(), ")");
+        path_.clear();
+        io::sync_folder(io::detail::parent_dir(dest_), dest_);
+        return true;
+    }
+
+private:
+    std::string path_, dest_;
+    int lock_;
+};
+
+// Downloads the official archive into data_dir with curl or wget.
+inline std::unique_ptr<Cifar10Download> download_cifar10(const std::string& data_dir) {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::create_directories(data_dir, ec);
@@ -159,6 +202,11 @@ inline std::string download_cifar10(const std::string& data_dir) {
     const std::string dest = (fs::path(data_dir) / cifar10_archive_name()).string();
     io::remove_stale_temporaries(data_dir);
     const std::string part = io::temp_path_for(dest);
+    // Created and locked here; curl/wget then write into the same file.
+    const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) fail(part, ": cannot create (", io::detail::errno_text(errno), ")");
+    ::flock(fd, LOCK_EX | LOCK_NB);
+    auto dl = std::make_unique<Cifar10Download>(part, dest, fd);
     auto have = [](const char* tool) {
         return std::system((std::string("command -v ") + tool + " >/dev/null 2>&1").c_str()) == 0;
     };
@@ -170,14 +218,10 @@ inline std::string download_cifar10(const std::string& data_dir) {
     else
         fail("cannot download ", cifar10_url(), ": neither curl nor wget is installed (use --from FILE)");
     const int rc = std::system(cmd.c_str());
-    if (rc != 0) {
-        fs::remove(part, ec);
+    if (rc != 0)
         fail("cannot download ", cifar10_url(), " (offline? exit status ", rc,
              "); download it elsewhere and pass --from FILE");
-    }
-    fs::rename(part, dest, ec);
-    if (ec) fail(dest, ": cannot rename the download into place (", ec.message(), ")");
-    return dest;
+    return dl;
 }
 
 // The archive to extract when the data folder is empty: ANN_SHARED_DATA's copy, if any.

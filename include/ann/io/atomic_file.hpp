@@ -1,8 +1,9 @@
 #pragma once
 // The one way ann writes a file, so that readers see either the old content or the complete new
 // content, never a mix, even if the process dies or the disk fills up half-way:
-//   1. write everything to a temporary "<path>.tmp.<pid>.<n>" in the same folder (same file
-//      system, so the rename below is atomic), created with O_EXCL so two writers never share one;
+//   1. write everything to a temporary "<path>.tmp.ann.<pid>.<n>" in the same folder (same file
+//      system, so the rename below is atomic), created with O_EXCL so two writers never share one,
+//      and flock'ed while it is written;
 //   2. fsync it, so its data is on disk before its name is;
 //   3. rename it over <path>: the old file stays valid until this instant;
 //   4. fsync the folder, so the rename itself survives a power cut.
@@ -10,12 +11,15 @@
 // the temporary file and throws ann::Error naming <path> and the system's reason; the file
 // under <path>, if there was one, is left as it was. POSIX only.
 //
-// Temporaries left by a process that was killed (SIGKILL, power loss) carry its pid in their
-// name: remove_stale_temporaries(folder) removes those of dead processes, and nothing else.
-// While a write is in flight its temporary is listed where a signal handler can unlink it
-// (io/signals.hpp), so Ctrl-C leaves nothing behind either.
+// Temporaries left by a process that was killed (SIGKILL, power loss) are found by
+// remove_stale_temporaries(folder): an entry named "*.tmp.ann.<pid>.<n>", owned by this user,
+// whose lock nobody holds. A live writer holds its lock (released by the kernel however the
+// process ends), so no pid guessing is involved: pid reuse, containers where every run is
+// pid 1 and writers on other machines sharing the folder are all safe. While a write is in
+// flight its temporary is also listed where a signal handler can unlink it (io/signals.hpp),
+// so Ctrl-C leaves nothing behind either.
 #include <fcntl.h>
-#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,7 +51,8 @@ inline std::string parent_dir(const std::string& path) {
 // allocation, no locks: a slot is claimed with an atomic flag). Longer paths are not listed;
 // the next start's remove_stale_temporaries still finds them.
 struct InflightSlot {
-    std::atomic<bool> used{false};
+    std::atomic<bool> used{false};   // claimed by a writer
+    std::atomic<bool> ready{false};  // path holds the whole name: only then may a handler unlink it
     char path[4096];
 };
 inline InflightSlot* inflight_slots() {
@@ -61,55 +66,84 @@ inline int inflight_add(const std::string& tmp) {
         bool expected = false;
         if (s[i].used.load() || !s[i].used.compare_exchange_strong(expected, true)) continue;
         std::memcpy(s[i].path, tmp.c_str(), tmp.size() + 1);
+        s[i].ready.store(true, std::memory_order_release);
         return i;
     }
     return -1;
 }
 inline void inflight_remove(int slot) {
-    if (slot >= 0) inflight_slots()[slot].used.store(false);
+    if (slot < 0) return;
+    inflight_slots()[slot].ready.store(false, std::memory_order_release);
+    inflight_slots()[slot].used.store(false);
 }
 
-// "<path>.tmp.<pid>.<n>" -> pid, or 0 if the name is not one of ours.
-inline pid_t temp_owner(const std::string& name) {
-    const auto at = name.rfind(".tmp.");
-    if (at == std::string::npos || at == 0) return 0;
-    const std::string rest = name.substr(at + 5);
+constexpr const char* kTempTag = ".tmp.ann.";
+
+// True for "<something>.tmp.ann.<digits>.<digits>": a name temp_path_for gives.
+inline bool is_temp_name(const std::string& name) {
+    const auto at = name.rfind(kTempTag);
+    if (at == std::string::npos || at == 0) return false;
+    const std::string rest = name.substr(at + std::strlen(kTempTag));
     const auto dot = rest.find('.');
-    if (dot == std::string::npos || dot == 0 || dot + 1 == rest.size()) return 0;
-    const std::string pid = rest.substr(0, dot), n = rest.substr(dot + 1);
-    if (pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos ||
-        n.find_first_not_of("0123456789") != std::string::npos)
-        return 0;
-    return static_cast<pid_t>(std::stol(pid));
+    return dot != std::string::npos && dot > 0 && dot + 1 < rest.size() &&
+           rest.find_first_not_of("0123456789.") == std::string::npos && rest.find('.', dot + 1) == std::string::npos;
+}
+
+// True if nobody holds the entry's lock (its writer has ended), checked without blocking.
+inline bool unlocked(const std::string& path, bool folder) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | (folder ? O_DIRECTORY : 0));
+    if (fd < 0) return false;
+    const bool free = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    ::close(fd);
+    return free;
 }
 }  // namespace detail
 
-// A fresh name beside `path` for a temporary file or folder of this process.
+// A fresh name beside `path` for a temporary file or folder of this process. Whoever creates it
+// holds a flock on it while it is in use (lock_temporary), or a later remove_stale_temporaries
+// may take it for a leftover.
 inline std::string temp_path_for(const std::string& path) {
     static std::atomic<unsigned> counter{0};
-    return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    return path + detail::kTempTag + std::to_string(::getpid()) + "." + std::to_string(counter++);
+}
+
+// Opens and locks a temporary folder (or file) made under a temp_path_for name; the lock lasts
+// until the returned descriptor is closed. Returns -1 (and sets errno) on failure.
+inline int lock_temporary(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return -1;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int err = errno;
+        ::close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
 }
 
 // Unlinks the temporaries of the writes in flight. Async-signal-safe (unlink only).
 inline void remove_inflight_temporaries() noexcept {
     detail::InflightSlot* s = detail::inflight_slots();
     for (int i = 0; i < 16; ++i)
-        if (s[i].used.load()) ::unlink(s[i].path);
+        if (s[i].ready.load(std::memory_order_acquire)) ::unlink(s[i].path);
 }
 
 // Removes, directly inside `folder`, the temporaries (files, or folders such as the CIFAR-10
-// extraction's) named by temp_path_for whose process no longer runs. Returns what it removed.
+// extraction's) that temp_path_for named, that this user owns and whose lock no writer holds.
+// Nothing else is touched (not symbolic links, not other users' files). Returns what it removed.
 inline std::vector<std::string> remove_stale_temporaries(const std::string& folder) {
     namespace fs = std::filesystem;
     std::vector<std::string> removed;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(folder, ec)) {
-        const pid_t pid = detail::temp_owner(e.path().filename().string());
-        if (pid <= 0 || pid == ::getpid()) continue;
-        if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+        const std::string p = e.path().string();
+        struct stat st {};
+        if (!detail::is_temp_name(e.path().filename().string()) || ::lstat(p.c_str(), &st) != 0) continue;
+        if (st.st_uid != ::geteuid() || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) continue;
+        if (!detail::unlocked(p, S_ISDIR(st.st_mode))) continue;  // a writer is at work
         std::error_code rm;
         fs::remove_all(e.path(), rm);
-        if (!rm) removed.push_back(e.path().string());
+        if (!rm) removed.push_back(p);
     }
     return removed;
 }
@@ -162,6 +196,7 @@ inline void write_file_atomic(const std::string& path, const std::function<void(
         if (fd < 0 && (errno != EEXIST || attempt == 100))  // EEXIST: a stale file from a dead process
             fail("cannot write '", path, "': cannot create '", tmp, "': ", detail::errno_text(errno));
     }
+    ::flock(fd, LOCK_EX | LOCK_NB);  // ours alone (O_EXCL): marks it in use for stale-file sweeps
     const int slot = detail::inflight_add(tmp);
     try {
         AtomicFileWriter writer(fd, path);

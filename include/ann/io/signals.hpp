@@ -36,7 +36,10 @@ extern "C" inline void ann_request_stop(int sig) {
     ann_die_cleanly(sig);
 }
 
+// Also: past a file-size limit (ulimit -f) a write fails with EFBIG, reported like a full disk
+// and naming the file, instead of SIGXFSZ killing the program.
 inline void install(void (*handler)(int)) {
+    ::signal(SIGXFSZ, SIG_IGN);
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
         struct sigaction sa {};
         sa.sa_handler = handler;

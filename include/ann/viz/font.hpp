@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ann/io/read_file.hpp"
 #include "ann/core/error.hpp"
 
 #if defined(__GNUC__)
@@ -50,11 +51,12 @@ struct TextMask {
 
 class Font {
 public:
+    static constexpr std::uint64_t kMaxFontBytes = std::uint64_t(64) << 20;  // DejaVuSans: 740 kB
+
     // Reads a .ttf file; throws ann::Error naming the file if it is missing or not a font.
     static std::shared_ptr<Font> load(const std::string& path) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) fail(path, ": cannot open font file (expected a TrueType .ttf)");
-        std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string data = io::read_file(path, kMaxFontBytes);  // regular files only, size capped
+        std::vector<unsigned char> bytes(data.begin(), data.end());
         return std::shared_ptr<Font>(new Font(std::move(bytes), path));
     }
 

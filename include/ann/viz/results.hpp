@@ -104,18 +104,28 @@ inline Tensor<double> nested(const nlohmann::json& v, const char* k, const std::
         cur = &(*cur)[0];
         if (shape.size() > 8) fail(path, ": key '", k, "' is nested more than 8 deep");
     }
-    Tensor<double> t = Tensor<double>::from_shape(shape);
-    std::size_t at = 0;
-    auto walk = [&](auto&& self, const nlohmann::json& node, std::size_t depth) -> void {
+    // Rectangular first, before anything is allocated: then every element the shape claims is
+    // in the file, so the element count is bounded by the file (and cannot overflow).
+    auto check = [&](auto&& self, const nlohmann::json& node, std::size_t depth) -> void {
         if (depth == shape.size()) {
-            t.data()[at++] = number(node, k, path);
+            if (node.is_array()) fail(path, ": key '", k, "' is not a rectangular array of shape ", shape_str(shape));
             return;
         }
         if (!node.is_array() || node.size() != shape[depth])
             fail(path, ": key '", k, "' is not a rectangular array of shape ", shape_str(shape));
         for (const auto& c : node) self(self, c, depth + 1);
     };
-    walk(walk, v, 0);
+    check(check, v, 0);
+    Tensor<double> t = Tensor<double>::from_shape(shape);
+    std::size_t at = 0;
+    auto fill = [&](auto&& self, const nlohmann::json& node, std::size_t depth) -> void {
+        if (depth == shape.size()) {
+            t.data()[at++] = number(node, k, path);
+            return;
+        }
+        for (const auto& c : node) self(self, c, depth + 1);
+    };
+    fill(fill, v, 0);
     return t;
 }
 
