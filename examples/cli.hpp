@@ -17,6 +17,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "ann/io/atomic_file.hpp"
+
 namespace cli {
 
 inline std::string fmt(double v) {
@@ -70,6 +72,12 @@ inline int parse(CLI::App& app, int argc, char** argv, const char* prog) {
         return 2;
     }
     return -1;
+}
+
+// Removes what killed runs left in `folder` (io::remove_stale_temporaries) and says so.
+inline void remove_stale(const std::string& folder) {
+    for (const auto& f : ann::io::remove_stale_temporaries(folder))
+        std::printf("removed %s (a temporary file of a run that was killed)\n", f.c_str());
 }
 
 // Runs the program's work: an error is one line naming what failed, exit code 2.

@@ -7,18 +7,13 @@
 // results/summary.md; checkpoints to results/checkpoints/. Errors: one line on stderr, exit
 // code 2 (bad inputs and their handling: docs/robustness.md). Ctrl-C stops between two training
 // steps, says how to resume, and exits with code 130.
-#include <signal.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
-
-#include <CLI/CLI.hpp>
 
 #include "ann/io/shell_quote.hpp"
 #include "ann/io/signals.hpp"

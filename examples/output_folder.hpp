@@ -18,6 +18,7 @@
 #include "ann/io/atomic_file.hpp"
 #include "ann/io/json_file.hpp"
 #include "ann/train/results_json.hpp"
+#include "cli.hpp"
 
 namespace hw {
 
@@ -37,8 +38,7 @@ public:
             ann::fail("--out ", out, ": cannot lock the results folder (", ann::io::detail::errno_text(errno), ")");
         }
         for (const char* sub : {"", "part1", "part2", "part3", "part4", "part5", "checkpoints"})
-            for (const auto& f : ann::io::remove_stale_temporaries((fs::path(out) / sub).string()))
-                std::printf("removed %s (a temporary file of a run that was killed)\n", f.c_str());
+            cli::remove_stale((fs::path(out) / sub).string());
         const std::string record = (fs::path(out) / "run-options.json").string();
         if (fs::exists(record, ec)) {
             const ann::train::Json had = ann::io::read_json(record);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ann/viz/homework.hpp"
+#include "cli.hpp"
 #include "part1_xor_mlp.hpp"
 
 namespace part1 {
@@ -76,8 +77,7 @@ inline std::map<std::string, double> run(const Options& o) {
     std::error_code ec;
     std::filesystem::create_directories(out, ec);
     if (ec) ann::fail(out, ": cannot create the output folder (", ec.message(), ")");
-    for (const auto& f : ann::io::remove_stale_temporaries(out))
-        std::printf("removed %s (a temporary file of a run that was killed)\n", f.c_str());
+    cli::remove_stale(out);
     detail::activation_figure(out + "/activations.png");
     std::printf("wrote %s/activations.png\n", out.c_str());
 

@@ -12,6 +12,7 @@
 #include "ann/data/npy.hpp"
 #include "ann/layers/conv2d.hpp"
 #include "ann/viz/homework.hpp"
+#include "cli.hpp"
 #include "part2_conv2d.hpp"
 
 namespace part2 {
@@ -94,8 +95,7 @@ inline double run(const Options& o) {
     std::error_code ec;
     std::filesystem::create_directories(out, ec);
     if (ec) ann::fail(out, ": cannot create the output folder (", ec.message(), ")");
-    for (const auto& f : ann::io::remove_stale_temporaries(out))
-        std::printf("removed %s (a temporary file of a run that was killed)\n", f.c_str());
+    cli::remove_stale(out);
     ann::data::save_npy(out + "/out.npy", ann::Tensor<double>(y));
     ann::viz::part2_grid(out + "/part2_grid.png", ann::Tensor<double>(y));
     std::printf("input %s %s, kernel %s %s -> out %s\n", input.c_str(), ann::shape_str(in.shape).c_str(),

@@ -20,8 +20,7 @@ int main(int argc, char** argv) {
         if (!std::filesystem::is_directory(dir, ec))
             ann::fail("--results ", dir, ": no such folder (expected the results folder of a homework run)");
         for (const char* sub : {"part3", "part4", "part5"})
-            for (const auto& f : ann::io::remove_stale_temporaries(dir + "/" + sub))
-                std::printf("removed %s (a temporary file of a run that was killed)\n", f.c_str());
+            cli::remove_stale(dir + "/" + sub);
         const auto written = ann::viz::write_homework_figures(dir);
         if (written.empty())
             ann::fail("--results ", dir, ": no part3/part4/part5 result files (part3/part3_<arch>.json, ...) to draw");
