@@ -71,6 +71,8 @@ struct Options {
     double adam_lr = 1e-3;             // part 3 (the homework: PyTorch's default, 0.001)
     bool resume = false;               // continue from <out>/checkpoints
     const std::atomic<bool>* stop = nullptr;  // raised by Ctrl-C: stop between two steps
+    // Where the runs train. Not in the fingerprint: a checkpoint resumes on either device.
+    ann::Device device = ann::Device::cpu;
 };
 
 // The options a checkpoint must agree with to be resumed: everything that changes numbers.
@@ -165,6 +167,7 @@ inline RunF make_run(const Options& o, const std::string& label, const std::stri
     RunF r;
     r.label = label;
     r.model = make_net(arch, act, derive_seed(o.seed, seed_name + "/init"));
+    r.model.to(o.device);  // before the optimizer is built: its state lives with the parameters
     r.rng = ann::Rng(derive_seed(o.seed, seed_name + "/order"));
     return r;
 }
@@ -239,7 +242,7 @@ inline void mark_divergence(Json& j, const std::vector<const RunF*>& runs) {
 
 inline Json common_keys(const Options& o, const Prepared& p) {
     return Json{{"record_every", o.record_every}, {"steps_per_epoch", p.steps_per_epoch}, {"batch_size", o.batch},
-                {"seed", o.seed},
+                {"seed", o.seed}, {"device", ann::to_string(o.device)},
                 {"train_images", p.data.train.size()}, {"val_images", p.data.val.size()}, {"test_images", p.test.size()}};
 }
 

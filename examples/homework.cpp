@@ -20,6 +20,7 @@
 #include "ann/viz/homework.hpp"
 #include "cifar_homework.hpp"
 #include "cli.hpp"
+#include "device.hpp"
 #include "output_folder.hpp"
 #include "part1.hpp"
 #include "part2.hpp"
@@ -122,8 +123,11 @@ int main(int argc, char** argv) {
                  "Continue from the checkpoints in <out>/checkpoints (written at every epoch end) with the same "
                  "options; finished runs are not trained again");
     std::string device = "cpu";
-    app.add_option("--device", device, "Where to train: cpu (cuda: not supported by this program, see docs/cuda.md)")
-        ->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+    app.add_option("--device", device, hw::kDeviceHelp)->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+    bool fast_nondeterministic = false;
+    app.add_flag("--fast-nondeterministic", fast_nondeterministic,
+                 "--device cuda: let cuDNN pick its fastest algorithms even where they are not deterministic "
+                 "(same seed, slightly different runs)");
     if (const int rc = cli::parse(app, argc, argv, "homework"); rc >= 0) return rc;
     {
         if (quick) {
@@ -143,9 +147,7 @@ int main(int argc, char** argv) {
         }
     }
     try {
-        if (device == "cuda")
-            ann::fail("--device cuda: homework trains on the CPU only (its build has no CUDA code; the GPU "
-                      "backend and its programs are described in docs/cuda.md); use --device cpu");
+        o.device = hw::select_device(device, fast_nondeterministic);
         for (int part : o.parts)
             if (part < 1 || part > 5) ann::fail("--parts: part ", part, " is not one of 1, 2, 3, 4, 5");
         hw::Options cifar = o;

@@ -189,11 +189,11 @@ TEST_CASE("batch file reader keeps records in CHW order, fill_batch scales pixel
     REQUIRE(set.size() == 3);
     CHECK(set.labels == std::vector<std::uint8_t>{4, 0, 9});
     CHECK(set.image(2)[5] == (2 * 7 + 5) % 256);
-    Tensor<float> x;
+    Array<float> x;
     std::vector<long> y;
     const std::uint32_t idx[] = {2, 0};
     data::fill_batch(set, idx, 2, x, y);
-    CHECK(shape_of(x) == Shape{2, 3, 32, 32});
+    CHECK(x.shape() == Shape{2, 3, 32, 32});
     CHECK(y == std::vector<long>{9, 4});
     CHECK(x(0, 0, 0, 5) == Approx(((2 * 7 + 5) % 256) / 255.0f));
     CHECK(x(1, 2, 31, 31) == Approx(((3071) % 256) / 255.0f));  // record 0, last byte

@@ -65,7 +65,7 @@ std::vector<std::string> bits(Layer<T>& model) {
     return out;
 }
 template <class T>
-std::vector<std::string> bits(const std::vector<Tensor<T>>& ts) {
+std::vector<std::string> bits(const std::vector<Array<T>>& ts) {
     std::vector<std::string> out;
     for (const auto& t : ts) {
         std::string s(reinterpret_cast<const char*>(t.data()), t.size() * sizeof(T));

@@ -50,10 +50,10 @@ TEST_CASE("part 1: the hand-written MLP's gradients equal those of ann's Linear/
         auto& l2 = m.emplace<Linear<double>>(4, 1);
         m.emplace<Sigmoid<double>>();
         // Linear keeps W as (out, in); the homework's MLP as (in, out)
-        l1.weight().value = xt::transpose(nn.weights_input_hidden);
-        l1.bias().value = xt::flatten(nn.bias_hidden);
-        l2.weight().value = xt::transpose(nn.weights_hidden_output);
-        l2.bias().value = xt::flatten(nn.bias_output);
+        l1.weight().value.host() = xt::transpose(nn.weights_input_hidden);
+        l1.bias().value.host() = xt::flatten(nn.bias_hidden);
+        l2.weight().value.host() = xt::transpose(nn.weights_hidden_output);
+        l2.bias().value.host() = xt::flatten(nn.bias_output);
 
         const part1::Matrix out = nn.forward(x);
         const Tensor<double> xin = x, tin = t;

@@ -127,7 +127,7 @@ TEST_CASE("grad_norm is the Frobenius norm of the recorded step's first-layer we
     // Recompute step 0's gradient by hand: same batch (the epoch order from the same Rng state).
     Rng order_rng(2);
     const auto order = data::epoch_order(f.d.train, order_rng);
-    Tensor<float> x;
+    Array<float> x;
     std::vector<long> y;
     data::fill_batch(f.set, order.data(), 20, x, y);
     r.model.zero_grad();

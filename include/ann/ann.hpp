@@ -1,6 +1,8 @@
 #pragma once
 // Umbrella header: everything a CPU training program needs.
 #include "ann/backend/cpu/gemm.hpp"
+#include "ann/backend/registry.hpp"
+#include "ann/core/array.hpp"
 #include "ann/core/error.hpp"
 #include "ann/core/init.hpp"
 #include "ann/core/parameter.hpp"

@@ -1,17 +1,22 @@
-// The CUDA tests' main: exits 77 (ctest's SKIP_RETURN_CODE) when no CUDA device is usable, so a
-// machine without a GPU reports the tests as skipped rather than passed.
+// The CUDA tests' main: exits 77 (ctest's SKIP_RETURN_CODE) when the CUDA backend cannot start
+// (no device, no driver), saying why, so a machine without a GPU reports the tests as skipped
+// rather than passed.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
-#include <cuda_runtime.h>
 
 #include <cstdio>
 
+#include "ann/cuda.cuh"
+
 int main(int argc, char* argv[]) {
-    int n = 0;
-    const cudaError_t e = cudaGetDeviceCount(&n);
-    if (e != cudaSuccess || n == 0) {
-        std::printf("SKIPPED: no usable CUDA device (%s)\n", e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
+    if (!ann::cuda::enable()) {
+        try {
+            ann::memory(ann::Device::cuda);
+        } catch (const std::exception& e) {
+            std::printf("SKIPPED: %s\n", e.what());
+        }
         return 77;
     }
+    std::printf("%s\n", ann::cuda::describe().c_str());
     return Catch::Session().run(argc, argv);
 }

@@ -1,29 +1,34 @@
 #pragma once
-// A trainable tensor and its gradient.
+// A trainable tensor and its gradient, on the device of its layer.
 //
 // Gradient contract (the same as PyTorch's): backward ADDS into Parameter::grad, so gradients
 // of several backward calls accumulate until zero_grad(); a layer's input gradient is
 // OVERWRITTEN on every backward call. tests/test_gradcheck.cpp checks both.
 #include <string>
 
-#include "ann/core/tensor.hpp"
+#include "ann/core/array.hpp"
 
 namespace ann {
 
 template <class T>
 struct Parameter {
     std::string name;  // e.g. "weight", "bias"
-    Tensor<T> value;
-    Tensor<T> grad;
+    Array<T> value;
+    Array<T> grad;
 
     Parameter() = default;
-    Parameter(std::string n, const Shape& shape)
-        : name(std::move(n)), value(Tensor<T>::from_shape(shape)), grad(Tensor<T>::from_shape(shape)) {
-        value.fill(T(0));
-        grad.fill(T(0));
+    Parameter(std::string n, const Shape& shape) : name(std::move(n)), value(shape), grad(shape) {
+        value.zero();
+        grad.zero();
     }
-    void zero_grad() { grad.fill(T(0)); }
+    void zero_grad() { grad.zero(); }
     std::size_t size() const { return value.size(); }
+    Device device() const { return value.device(); }
+    // Moves value and gradient to device d (explicit copies; a no-op where they are).
+    void to(Device d) {
+        value.move_to(d);
+        grad.move_to(d);
+    }
 };
 
 }  // namespace ann

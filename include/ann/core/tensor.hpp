@@ -1,5 +1,6 @@
 #pragma once
-// The tensor type of the CPU backend: a row-major xtensor array (NCHW for images).
+// The host tensor: a row-major xtensor array (NCHW for images). Layers pass ann::Array
+// (core/array.hpp), which holds one of these on the CPU or device memory on a GPU.
 // All xtensor includes go through this header so the xtensor version lives in one place.
 #include <cstddef>
 #include <vector>
@@ -18,11 +19,6 @@ template <class T>
 using Tensor = xt::xarray<T, xt::layout_type::row_major>;
 
 using Shape = std::vector<std::size_t>;
-
-// Where a tensor's memory lives. Only cpu is implemented by this header set.
-enum class Device { cpu, cuda };
-
-inline const char* to_string(Device d) { return d == Device::cpu ? "cpu" : "cuda"; }
 
 template <class T>
 Shape shape_of(const Tensor<T>& t) {

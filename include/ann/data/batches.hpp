@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ann/core/array.hpp"
 #include "ann/core/rng.hpp"
 #include "ann/core/tensor.hpp"
 #include "ann/data/cifar10.hpp"
@@ -11,10 +12,12 @@
 
 namespace ann::data {
 
-// Fills x and y with the images set[idx[0..n)]. x keeps its buffer when the batch size repeats.
+// Fills x (on the host) and y with the images set[idx[0..n)]. x keeps its buffer when the batch
+// size repeats. The scaling happens here, on the host, for every device: a GPU model gets
+// these very values (copied with Array::to / staged_on), never a second formula.
 template <class T>
-void fill_batch(const CifarSet& set, const std::uint32_t* idx, std::size_t n, Tensor<T>& x, std::vector<long>& y) {
-    ensure_shape(x, {n, 3, 32, 32});
+void fill_batch(const CifarSet& set, const std::uint32_t* idx, std::size_t n, Array<T>& x, std::vector<long>& y) {
+    x.ensure({n, 3, 32, 32}, Device::cpu);
     y.resize(n);
     T* out = x.data();
     for (std::size_t b = 0; b < n; ++b) {

@@ -68,7 +68,7 @@ std::vector<Tensor<T>> stage_model(const ModelRecord& rec, Layer<T>& model, cons
         const auto& [name, p] = params[i];
         if (rec.tensors[i].name != name)
             fail(source, ": parameter tensor ", i, " is '", rec.tensors[i].name, "' in the file, the model's is '", name, "'");
-        values.push_back(to_tensor<T>(rec.tensors[i], shape_of(p->value), source, "parameter"));
+        values.push_back(to_tensor<T>(rec.tensors[i], p->value.shape(), source, "parameter"));
     }
     return values;
 }
@@ -79,7 +79,7 @@ template <class T>
 void commit_model(Layer<T>& model, const std::vector<Tensor<T>>& values) {
     const auto params = model.parameters();
     for (std::size_t i = 0; i < params.size(); ++i)
-        std::copy(values[i].data(), values[i].data() + values[i].size(), params[i]->value.data());
+        params[i]->value.copy_from(values[i]);
 }
 
 template <class T>

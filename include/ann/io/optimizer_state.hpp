@@ -72,7 +72,7 @@ struct OptimizerLayout {
     double lr;
     std::vector<std::pair<std::string, double>> hyperparameters;
     std::int64_t step;
-    std::vector<std::pair<std::string, std::vector<Tensor<T>>*>> slots;
+    std::vector<std::pair<std::string, std::vector<Array<T>>*>> slots;
     bool slots_may_be_absent;
     std::vector<Parameter<T>*> params;
 };
@@ -92,9 +92,9 @@ void write_optimizer_section(ByteWriter& w, const OptimizerLayout<T>& o) {
         w.string(name);
         w.u32(static_cast<std::uint32_t>(tensors->size()));
         for (std::size_t i = 0; i < tensors->size(); ++i) {
-            const Tensor<T>& t = (*tensors)[i];
-            // A buffer exists once it has its parameter's shape (SGD's start as empty tensors).
-            const bool present = i < o.params.size() && shape_of(t) == shape_of(o.params[i]->value);
+            const Array<T>& t = (*tensors)[i];
+            // A buffer exists once it has its parameter's shape (SGD's start as empty arrays).
+            const bool present = i < o.params.size() && t.shape() == o.params[i]->value.shape();
             w.u8(present ? 1 : 0);
             if (present) write_tensor_record(w, name + "." + std::to_string(i), t);
         }
@@ -155,12 +155,28 @@ StagedOptimizer<T> stage_optimizer(const OptimizerRecord& rec, const OptimizerLa
                 tensors.emplace_back();  // what SGD holds before its first step
                 continue;
             }
-            tensors.push_back(to_tensor<T>(*slot.tensors[i], shape_of(live.params[i]->value), source,
+            tensors.push_back(to_tensor<T>(*slot.tensors[i], live.params[i]->value.shape(), source,
                                            std::string(live.display_name) + " state"));
         }
         staged.slots.push_back(std::move(tensors));
     }
     return staged;
+}
+
+// A staged slot as the optimizer's state: each tensor on its parameter's device; an absent one
+// (a default tensor, rank 0) stays an empty array.
+template <class T>
+std::vector<Array<T>> place_slot(std::vector<Tensor<T>>&& tensors, const std::vector<Parameter<T>*>& params) {
+    std::vector<Array<T>> out;
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        Array<T> a;
+        if (tensors[i].dimension() != 0) {
+            a = Array<T>(std::move(tensors[i]));
+            a.move_to(params[i]->device());
+        }
+        out.push_back(std::move(a));
+    }
+    return out;
 }
 
 // OptimizerCodec<Opt>: layout(opt) describes a live optimizer; commit(opt, staged) applies
@@ -176,7 +192,7 @@ struct OptimizerCodec<SGD<T>> {
     }
     static void commit(SGD<T>& opt, StagedOptimizer<T>& staged) {
         opt.set_lr(staged.lr);
-        opt.state() = std::move(staged.slots[0]);
+        opt.state() = place_slot(std::move(staged.slots[0]), opt.params());
     }
 };
 
@@ -196,8 +212,8 @@ struct OptimizerCodec<Adam<T>> {
     static void commit(Adam<T>& opt, StagedOptimizer<T>& staged) {
         opt.set_lr(staged.lr);
         opt.step_count() = static_cast<long>(staged.step);
-        opt.first_moments() = std::move(staged.slots[0]);
-        opt.second_moments() = std::move(staged.slots[1]);
+        opt.first_moments() = place_slot(std::move(staged.slots[0]), opt.params());
+        opt.second_moments() = place_slot(std::move(staged.slots[1]), opt.params());
     }
 };
 

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ann/core/array.hpp"
 #include "ann/core/error.hpp"
 #include "ann/core/tensor.hpp"
 #include "ann/io/byte_reader.hpp"
@@ -50,6 +51,15 @@ void write_tensor_record(ByteWriter& w, const std::string& name, const Tensor<T>
     w.u32(static_cast<std::uint32_t>(t.dimension()));
     for (auto d : t.shape()) w.u64(d);
     w.floats(t.data(), t.size());
+}
+
+// A parameter or optimizer state on any device (a GPU's is copied to the host first).
+template <class T>
+void write_tensor_record(ByteWriter& w, const std::string& name, const Array<T>& a) {
+    if (a.device() == Device::cpu)
+        write_tensor_record(w, name, a.host());
+    else
+        write_tensor_record(w, name, a.to_host());
 }
 
 inline TensorRecord read_tensor_record(ByteReader& r, const std::string& what) {

@@ -2,15 +2,13 @@
 // Conv2d (cross-correlation, as torch.nn.Conv2d).
 //   x is (N, C, H, W), W is (O, C, kh, kw), b is (O,), y is (N, O, OH, OW)
 //   OH = (H + 2p - kh) / s + 1, OW likewise.
-// The arithmetic lives in backend/cpu/conv2d.hpp (a direct AVX-512 kernel or im2col + GEMM,
-// images handed out to the pool's threads); backend/cpu/conv_reference.hpp is the plain-loop
-// version the tests compare with.
+// The arithmetic is the backend's (backend/backend.hpp): on the CPU backend/cpu/conv2d.hpp (a
+// direct AVX-512 kernel or im2col + GEMM, images handed out to the pool's threads), on CUDA
+// cuDNN; backend/cpu/conv_reference.hpp is the plain-loop version the tests compare with.
 // Forward caches a copy of x (training mode only): backward recomputes each image's columns
 // from it, which is cheaper than keeping every image's column matrix.
 #include <algorithm>
 
-#include "ann/backend/cpu/conv2d.hpp"
-#include "ann/backend/cpu/thread_pool.hpp"
 #include "ann/core/init.hpp"
 #include "ann/layers/layer.hpp"
 
@@ -53,33 +51,38 @@ public:
         return {s[0], O_, (s[2] + 2 * p_ - k_) / s_ + 1, (s[3] + 2 * p_ - k_) / s_ + 1};
     }
 
-    const Tensor<T>& forward(const Tensor<T>& x) override {
-        const Shape ys = output_shape(shape_of(x));
-        g_ = {int(C_), int(x.shape()[2]), int(x.shape()[3]), int(k_), int(k_), int(s_), int(p_)};
-        ensure_shape(y_, ys);
+    const Array<T>& forward(const Array<T>& x) override {
+        const Shape ys = output_shape(x.shape());
+        this->check_device(x);
+        g_ = {int(C_), int(x.dim(2)), int(x.dim(3)), int(k_), int(k_), int(s_), int(p_)};
+        this->place(y_, ys);
         if (this->is_training()) {
-            ensure_shape(x_, shape_of(x));
-            cpu::parallel_for(x.size(), [&](std::size_t lo, std::size_t hi) {
-                std::copy(x.data() + lo, x.data() + hi, x_.data() + lo);
-            }, 1 << 15);
+            this->place(x_, x.shape());
+            x_.copy_from(x);
         } else {
-            x_.resize({0});  // eval mode: nothing cached, backward refuses
+            x_ = Array<T>();  // eval mode: nothing cached, backward refuses
         }
-        cpu::conv2d_forward<T>(x.data(), weight_.value.data(), has_bias_ ? bias_.value.data() : nullptr,
-                                      y_.data(), int(ys[0]), int(O_), g_, ws_);
+        this->ops().conv2d_forward(x.data(), weight_.value.data(), has_bias_ ? bias_.value.data() : nullptr, y_.data(),
+                                   int(ys[0]), int(O_), g_, state());
         return y_;
     }
 
-    const Tensor<T>& backward(const Tensor<T>& dy) override {
+    const Array<T>& backward(const Array<T>& dy) override {
         this->check_grad_shape(dy, y_);
-        if (x_.dimension() != 4 || x_.shape()[0] != dy.shape()[0])
+        if (x_.dimension() != 4 || x_.dim(0) != dy.dim(0))
             fail(name(), ": backward needs a forward in training mode first (call train())");
-        const int N = int(x_.shape()[0]);
-        ensure_shape(dx_, shape_of(x_));
-        cpu::conv2d_backward_weights<T>(x_.data(), dy.data(), weight_.grad.data(),
-                                               has_bias_ ? bias_.grad.data() : nullptr, N, int(O_), g_, ws_);
-        cpu::conv2d_backward_data<T>(dy.data(), weight_.value.data(), dx_.data(), N, int(O_), g_, ws_);
+        const int N = int(x_.dim(0));
+        this->place(dx_, x_.shape());
+        auto& ops = this->ops();
+        ops.conv2d_backward_weights(x_.data(), dy.data(), weight_.grad.data(), has_bias_ ? bias_.grad.data() : nullptr,
+                                    N, int(O_), g_, state());
+        ops.conv2d_backward_data(dy.data(), weight_.value.data(), dx_.data(), N, int(O_), g_, state());
         return dx_;
+    }
+
+    void to(Device d) override {
+        Layer<T>::to(d);
+        state_.reset();  // the other backend's buffers, descriptors and plans
     }
 
     std::vector<Parameter<T>*> parameters() override {
@@ -99,9 +102,14 @@ private:
     std::size_t C_, O_, k_, s_, p_;
     bool has_bias_;
     Parameter<T> weight_, bias_;
-    cpu::ConvGeometry g_{};
-    Tensor<T> x_, y_, dx_;
-    cpu::ConvWorkspace<T> ws_;
+    ConvGeometry g_{};
+    Array<T> x_, y_, dx_;
+    std::unique_ptr<BackendState> state_;
+
+    BackendState& state() {
+        if (!state_) state_ = this->ops().make_conv_state();
+        return *state_;
+    }
 };
 
 }  // namespace ann

@@ -12,22 +12,23 @@ public:
         if (s.empty()) fail(name(), ": expected at least a batch dimension, got a scalar");
         return {s[0], s[0] == 0 ? 0 : numel(s) / s[0]};
     }
-    const Tensor<T>& forward(const Tensor<T>& x) override {
-        x_shape_ = shape_of(x);
-        ensure_shape(y_, output_shape(x_shape_));
-        std::copy(x.data(), x.data() + x.size(), y_.data());
+    const Array<T>& forward(const Array<T>& x) override {
+        this->check_device(x);
+        x_shape_ = x.shape();
+        this->place(y_, output_shape(x_shape_));
+        y_.copy_from(x);
         return y_;
     }
-    const Tensor<T>& backward(const Tensor<T>& dy) override {
+    const Array<T>& backward(const Array<T>& dy) override {
         this->check_grad_shape(dy, y_);
-        ensure_shape(dx_, x_shape_);
-        std::copy(dy.data(), dy.data() + dy.size(), dx_.data());
+        this->place(dx_, x_shape_);
+        dx_.copy_from(dy);
         return dx_;
     }
 
 private:
     Shape x_shape_;
-    Tensor<T> y_, dx_;
+    Array<T> y_, dx_;
 };
 
 }  // namespace ann

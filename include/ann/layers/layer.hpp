@@ -8,13 +8,19 @@
 //   output_shape(input_shape) -> throws ann::Error if the input shape is not accepted.
 //   parameters() -> the layer's trainable tensors, in PyTorch's order (weight, then bias).
 // Shapes are NCHW for images and (N, features) for vectors; each layer documents its own.
+//
+// Devices: a layer is built on the CPU; to(Device::cuda) moves its parameters (explicit copies)
+// and from then on its forward and backward take and return arrays on that device, computed by
+// that device's backend primitives (backend/backend.hpp). The arithmetic is written once, here
+// in the layers; only the primitives differ per device.
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "ann/backend/registry.hpp"
+#include "ann/core/array.hpp"
 #include "ann/core/error.hpp"
 #include "ann/core/parameter.hpp"
-#include "ann/core/tensor.hpp"
 
 namespace ann {
 
@@ -23,17 +29,24 @@ class Layer {
 public:
     virtual ~Layer() = default;
 
-    virtual const Tensor<T>& forward(const Tensor<T>& x) = 0;
-    virtual const Tensor<T>& backward(const Tensor<T>& dy) = 0;
+    virtual const Array<T>& forward(const Array<T>& x) = 0;
+    virtual const Array<T>& backward(const Array<T>& dy) = 0;
     virtual std::string name() const = 0;
     virtual Shape output_shape(const Shape& input) const = 0;
     virtual std::vector<Parameter<T>*> parameters() { return {}; }
 
-    // Training vs evaluation mode. None of our layers behaves differently yet, but in eval
-    // mode layers may skip caching for backward.
+    // Training vs evaluation mode. In eval mode layers skip caching for backward.
     virtual void train(bool on = true) { training_ = on; }
     void eval() { train(false); }
     bool is_training() const { return training_; }
+
+    // Moves the parameters to device d; the layer's buffers follow on its next forward.
+    virtual void to(Device d) {
+        backend<T>(d);  // an unavailable device fails here, before anything moved
+        for (auto* p : parameters()) p->to(d);
+        device_ = d;
+    }
+    Device device() const { return device_; }
 
     void zero_grad() {
         for (auto* p : parameters()) p->zero_grad();
@@ -46,10 +59,22 @@ public:
 
 protected:
     bool training_ = true;
+    Device device_ = Device::cpu;
 
+    Backend<T>& ops() const { return backend<T>(device_); }
+
+    // An input on another device than the layer is a usage error, never a silent copy.
+    void check_device(const Array<T>& x, const char* what = "input") const {
+        if (x.device() != device_)
+            fail(name(), ": its ", what, " is on ", to_string(x.device()), " but the layer is on ",
+                 to_string(device_), " (move the model with to(), the data with Array::to)");
+    }
+    // The layer's own buffer: on the layer's device with this shape (allocates only on change).
+    void place(Array<T>& buf, const Shape& shape) const { buf.ensure(shape, device_); }
     // backward before forward, or with a gradient of the wrong shape, is a usage error.
-    void check_grad_shape(const Tensor<T>& dy, const Tensor<T>& y) const {
-        if (!std::equal(dy.shape().begin(), dy.shape().end(), y.shape().begin(), y.shape().end()))
+    void check_grad_shape(const Array<T>& dy, const Array<T>& y) const {
+        check_device(dy, "gradient");
+        if (dy.shape() != y.shape())
             fail(name(), ": backward got a gradient of shape ", shape_str(dy.shape()),
                  ", expected the shape of the last forward output ", shape_str(y.shape()));
     }

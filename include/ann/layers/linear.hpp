@@ -1,7 +1,6 @@
 #pragma once
 // Linear: y = x W^T + b, as torch.nn.Linear.
 //   x is (N, in), W is (out, in), b is (out,), y is (N, out).
-#include "ann/backend/cpu/gemm.hpp"
 #include "ann/core/init.hpp"
 #include "ann/layers/layer.hpp"
 
@@ -35,36 +34,34 @@ public:
         return {s[0], out_};
     }
 
-    const Tensor<T>& forward(const Tensor<T>& x) override {
-        const Shape ys = output_shape(shape_of(x));
+    const Array<T>& forward(const Array<T>& x) override {
+        const Shape ys = output_shape(x.shape());
+        this->check_device(x);
         // A copy, not a pointer: the caller may free or refill its batch before backward.
-        if (this->is_training()) x_ = x;
-        ensure_shape(y_, ys);
-        const int N = static_cast<int>(ys[0]);
-        if (has_bias_) {
-            for (int n = 0; n < N; ++n) std::copy(bias_.value.begin(), bias_.value.end(), y_.data() + n * out_);
+        if (this->is_training()) {
+            this->place(x_, x.shape());
+            x_.copy_from(x);
         }
-        cpu::gemm<T>(false, true, N, out_, in_, T(1), x.data(), in_, weight_.value.data(), in_,
-                     has_bias_ ? T(1) : T(0), y_.data(), out_);
+        this->place(y_, ys);
+        const int N = static_cast<int>(ys[0]);
+        auto& ops = this->ops();
+        if (has_bias_) ops.broadcast_rows(y_.data(), bias_.value.data(), ys[0], out_);
+        ops.gemm(false, true, N, out_, in_, T(1), x.data(), in_, weight_.value.data(), in_, has_bias_ ? T(1) : T(0),
+                 y_.data(), out_);
         return y_;
     }
 
-    const Tensor<T>& backward(const Tensor<T>& dy) override {
+    const Array<T>& backward(const Array<T>& dy) override {
         this->check_grad_shape(dy, y_);
-        if (x_.dimension() != 2 || x_.shape()[0] != dy.shape()[0])
+        if (x_.dimension() != 2 || x_.dim(0) != dy.dim(0))
             fail(name(), ": backward needs a forward in training mode first (call train())");
-        const int N = static_cast<int>(dy.shape()[0]);
+        const int N = static_cast<int>(dy.dim(0));
+        auto& ops = this->ops();
         // dW += dy^T x ; db += sum_n dy ; dx = dy W
-        cpu::gemm<T>(true, false, out_, in_, N, T(1), dy.data(), out_, x_.data(), in_, T(1),
-                     weight_.grad.data(), in_);
-        if (has_bias_) {
-            T* db = bias_.grad.data();
-            for (int n = 0; n < N; ++n)
-                for (std::size_t o = 0; o < out_; ++o) db[o] += dy.data()[n * out_ + o];
-        }
-        ensure_shape(dx_, shape_of(x_));
-        cpu::gemm<T>(false, false, N, in_, out_, T(1), dy.data(), out_, weight_.value.data(), in_, T(0),
-                     dx_.data(), in_);
+        ops.gemm(true, false, out_, in_, N, T(1), dy.data(), out_, x_.data(), in_, T(1), weight_.grad.data(), in_);
+        if (has_bias_) ops.add_column_sums(dy.data(), bias_.grad.data(), dy.dim(0), out_);
+        this->place(dx_, x_.shape());
+        ops.gemm(false, false, N, in_, out_, T(1), dy.data(), out_, weight_.value.data(), in_, T(0), dx_.data(), in_);
         return dx_;
     }
 
@@ -84,7 +81,7 @@ private:
     std::size_t in_, out_;
     bool has_bias_;
     Parameter<T> weight_, bias_;
-    Tensor<T> x_, y_, dx_;
+    Array<T> x_, y_, dx_;
 };
 
 }  // namespace ann

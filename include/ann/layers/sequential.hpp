@@ -41,16 +41,16 @@ public:
         return cur;
     }
 
-    const Tensor<T>& forward(const Tensor<T>& x) override {
+    const Array<T>& forward(const Array<T>& x) override {
         if (layers_.empty()) fail("Sequential: forward on an empty model");
-        const Tensor<T>* cur = &x;
+        const Array<T>* cur = &x;
         for (auto& l : layers_) cur = &l->forward(*cur);
         return *cur;
     }
 
-    const Tensor<T>& backward(const Tensor<T>& dy) override {
+    const Array<T>& backward(const Array<T>& dy) override {
         if (layers_.empty()) fail("Sequential: backward on an empty model");
-        const Tensor<T>* cur = &dy;
+        const Array<T>* cur = &dy;
         for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) cur = &(*it)->backward(*cur);
         return *cur;
     }
@@ -60,6 +60,11 @@ public:
         for (auto& l : layers_)
             for (auto* p : l->parameters()) all.push_back(p);
         return all;
+    }
+
+    void to(Device d) override {
+        Layer<T>::to(d);
+        for (auto& l : layers_) l->to(d);
     }
 
     void train(bool on = true) override {

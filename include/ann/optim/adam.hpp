@@ -4,7 +4,7 @@
 //   p <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 #include <cmath>
 
-#include "ann/backend/cpu/adam_update.hpp"
+#include "ann/backend/registry.hpp"
 #include "ann/optim/optimizer.hpp"
 
 namespace ann {
@@ -24,11 +24,12 @@ public:
         if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1))
             fail("Adam: betas must be in [0, 1), got (", o.beta1, ", ", o.beta2, ")");
         if (!(o.eps >= 0)) fail("Adam: eps must be >= 0, got ", o.eps);
+        // The moments live with their parameter (built after the model moved to its device).
         for (auto* p : this->params_) {
-            m_.push_back(Tensor<T>::from_shape(p->value.shape()));
-            v_.push_back(Tensor<T>::from_shape(p->value.shape()));
-            m_.back().fill(T(0));
-            v_.back().fill(T(0));
+            m_.emplace_back(p->value.shape(), p->device());
+            v_.emplace_back(p->value.shape(), p->device());
+            m_.back().zero();
+            v_.back().zero();
         }
     }
     Adam(std::vector<Parameter<T>*> params, double lr) : Adam(std::move(params), AdamOptions{lr}) {}
@@ -42,21 +43,22 @@ public:
         const T b1 = static_cast<T>(o_.beta1), b2 = static_cast<T>(o_.beta2), eps = static_cast<T>(o_.eps);
         for (std::size_t i = 0; i < this->params_.size(); ++i) {
             auto& p = *this->params_[i];
-            cpu::adam_update(p.value.data(), p.grad.data(), m_[i].data(), v_[i].data(), p.value.size(), b1, b2,
-                             step_size, sqrt_bc2, eps);
+            this->check_device(i, m_[i]);
+            backend<T>(p.device()).adam_update(p.value.data(), p.grad.data(), m_[i].data(), v_[i].data(), p.size(), b1,
+                                               b2, step_size, sqrt_bc2, eps);
         }
     }
 
     const AdamOptions& options() const { return o_; }
     // Step count and moments; for checkpoints.
     long& step_count() { return t_; }
-    std::vector<Tensor<T>>& first_moments() { return m_; }
-    std::vector<Tensor<T>>& second_moments() { return v_; }
+    std::vector<Array<T>>& first_moments() { return m_; }
+    std::vector<Array<T>>& second_moments() { return v_; }
 
 private:
     AdamOptions o_;
     long t_ = 0;
-    std::vector<Tensor<T>> m_, v_;
+    std::vector<Array<T>> m_, v_;
 };
 
 }  // namespace ann

@@ -31,6 +31,15 @@ public:
     const std::vector<Parameter<T>*>& params() const { return params_; }
 
 protected:
+    // A state tensor on another device than its parameter (the model moved after the optimizer
+    // was built, or a checkpoint's state was not placed) is an error, never a silent copy.
+    void check_device(std::size_t i, const Array<T>& state) const {
+        if (state.device() != params_[i]->device())
+            fail("optimizer: the state of parameter ", i, " (", params_[i]->name, ") is on ", to_string(state.device()),
+                 ", the parameter on ", to_string(params_[i]->device()),
+                 ": build the optimizer after moving the model");
+    }
+
     std::vector<Parameter<T>*> params_;
     double lr_;
 };

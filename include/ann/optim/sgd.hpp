@@ -2,6 +2,7 @@
 // SGD with momentum, PyTorch's rule (dampening 0, no Nesterov, no weight decay):
 //   b <- g                (first step)        b <- momentum * b + g   (later steps)
 //   p <- p - lr * b       (with momentum 0:   p <- p - lr * g)
+#include "ann/backend/registry.hpp"
 #include "ann/optim/optimizer.hpp"
 
 namespace ann {
@@ -19,33 +20,26 @@ public:
         const T lr = static_cast<T>(this->lr_), mu = static_cast<T>(momentum_);
         for (std::size_t i = 0; i < this->params_.size(); ++i) {
             auto& p = *this->params_[i];
-            T* v = p.value.data();
-            const T* g = p.grad.data();
-            const std::size_t n = p.value.size();
+            auto& ops = backend<T>(p.device());
             if (momentum_ == 0.0) {
-                for (std::size_t j = 0; j < n; ++j) v[j] -= lr * g[j];
+                ops.sgd_update(p.value.data(), p.grad.data(), nullptr, p.size(), lr, mu, false);
                 continue;
             }
-            // First step: buffer = gradient. Compared by shape, not size: an unstarted buffer is
-            // an empty xarray, which has size 1 like a one-element parameter.
-            if (buf_[i].dimension() != p.value.dimension() || buf_[i].size() != n) {
-                buf_[i] = p.grad;
-            } else {
-                T* b = buf_[i].data();
-                for (std::size_t j = 0; j < n; ++j) b[j] = mu * b[j] + g[j];
-            }
-            const T* b = buf_[i].data();
-            for (std::size_t j = 0; j < n; ++j) v[j] -= lr * b[j];
+            // First step: buffer = gradient. An unstarted buffer is an empty Array.
+            const bool first = buf_[i].size() != p.size();
+            if (first) buf_[i] = Array<T>(p.value.shape(), p.device());
+            this->check_device(i, buf_[i]);
+            ops.sgd_update(p.value.data(), p.grad.data(), buf_[i].data(), p.size(), lr, mu, first);
         }
     }
 
     double momentum() const { return momentum_; }
     // Momentum buffers, one per parameter (empty before the first step); for checkpoints.
-    std::vector<Tensor<T>>& state() { return buf_; }
+    std::vector<Array<T>>& state() { return buf_; }
 
 private:
     double momentum_;
-    std::vector<Tensor<T>> buf_;
+    std::vector<Array<T>> buf_;
 };
 
 }  // namespace ann

@@ -1,8 +1,10 @@
 #pragma once
 // Classification accuracy in evaluation mode, in percent.
 //
-// An Evaluator owns a second copy of the architecture, put in eval mode, into which the
-// trained model's parameters are copied before each evaluation. This keeps the training
+// An Evaluator owns a second copy of the architecture, put in eval mode and on the trained
+// model's device, into which the trained model's parameters are copied before each evaluation.
+// The logits come back to the host (N x 10 values per batch), where the argmax is taken by the
+// same code for every device. This keeps the training
 // model's buffers sized for the training batch (no reallocation when training and
 // evaluation alternate every 10 steps) and lets evaluation use its own, larger batch.
 #include <algorithm>
@@ -14,7 +16,7 @@
 
 namespace ann::train {
 
-// Copies parameter values from src to dst (same architecture).
+// Copies parameter values from src to dst (same architecture, any devices).
 template <class T>
 void copy_parameters(Sequential<T>& src, Sequential<T>& dst) {
     auto s = src.parameters(), d = dst.parameters();
@@ -22,7 +24,7 @@ void copy_parameters(Sequential<T>& src, Sequential<T>& dst) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i]->size() != d[i]->size())
             fail("copy_parameters: parameter ", i, " has ", s[i]->size(), " values, target has ", d[i]->size());
-        std::copy(s[i]->value.begin(), s[i]->value.end(), d[i]->value.begin());
+        d[i]->value.copy_from(s[i]->value);
     }
 }
 
@@ -47,13 +49,15 @@ public:
     // Accuracy (percent) of `trained` on set[idx].
     double accuracy(Sequential<T>& trained, const data::CifarSet& set, const data::Indices& idx) {
         if (idx.empty()) fail("Evaluator: empty image list");
+        if (model_.device() != trained.device()) model_.to(trained.device());
         copy_parameters(trained, model_);
         std::size_t correct = 0;
         for (std::size_t start = 0; start < idx.size(); start += batch_) {
             const std::size_t n = std::min(batch_, idx.size() - start);
             data::fill_batch(set, idx.data() + start, n, x_, y_);
-            const Tensor<T>& logits = model_.forward(x_);
-            const std::size_t K = logits.shape()[1];
+            const Array<T>& out = model_.forward(staged_on(model_.device(), x_, x_device_));
+            const Array<T>& logits = staged_on(Device::cpu, out, logits_host_);
+            const std::size_t K = logits.dim(1);
             for (std::size_t b = 0; b < n; ++b) correct += argmax_row(logits.data() + b * K, K) == y_[b];
         }
         return 100.0 * static_cast<double>(correct) / static_cast<double>(idx.size());
@@ -62,7 +66,7 @@ public:
 private:
     Sequential<T> model_;
     std::size_t batch_;
-    Tensor<T> x_;
+    Array<T> x_, x_device_, logits_host_;
     std::vector<long> y_;
 };
 

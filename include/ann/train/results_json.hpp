@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ann/core/array.hpp"
 #include "ann/core/error.hpp"
 #include "ann/core/tensor.hpp"
 #include "ann/io/atomic_file.hpp"
@@ -50,5 +51,11 @@ inline void write_json_atomic(const std::string& path, const Json& j) {
 
 // Reads a JSON file (io::read_json: size, nesting and string limits); throws naming the file.
 inline Json read_json(const std::string& path) { return io::read_json(path); }
+
+// The same for an array on any device (a GPU's is copied to the host first).
+template <class T>
+Json tensor_to_json(const Array<T>& a) {
+    return a.device() == Device::cpu ? tensor_to_json(a.host()) : tensor_to_json(a.to_host());
+}
 
 }  // namespace ann::train

@@ -15,6 +15,11 @@
 //   "val_acc"   accuracy (percent) on the validation set, after the update
 // Accuracies are measured in evaluation mode (see train/evaluate.hpp).
 //
+// Devices: the loop is the same for every device. The run trains on the device its model is on
+// (run.model.to(Device::cuda) before building the optimizer); batches are filled on the host
+// and copied there, the loss comes back to the host every step (the divergence check needs
+// it before the update), and the first layer's gradient on recording steps.
+//
 // Divergence: a step whose loss is not finite (NaN or Inf) ends the run at once, before its
 // update: run.diverged is set, run.diverged_step names the step (its loss is recorded if it
 // falls on a recording step), and train_epochs returns; a diverged run is never trained further.
@@ -92,10 +97,8 @@ Parameter<T>& first_layer_weight(Sequential<T>& model) {
 }
 
 template <class T>
-double frobenius_norm(const Tensor<T>& t) {
-    double s = 0;
-    for (std::size_t i = 0; i < t.size(); ++i) s += static_cast<double>(t.data()[i]) * t.data()[i];
-    return std::sqrt(s);
+double frobenius_norm(const Array<T>& t) {
+    return std::sqrt(sum_of_squares(t));
 }
 
 // Trains until run.epoch == until_epoch, recording as `rec` says. ev may be null when no
@@ -118,7 +121,7 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
     const std::size_t nb = data::num_batches(d.train.size(), rec.batch);
     const std::size_t planned = std::max(run.epochs_planned, until_epoch);
     CrossEntropyLoss<T> ce;
-    Tensor<T> x;
+    Array<T> x, x_device;  // the batch on the host, and its copy on the model's device
     std::vector<long> y;
     double last_loss = run.curves.count("loss") && !run.curves["loss"].empty() ? run.curves["loss"].back() : 0.0;
     double last_acc = run.curves.count("val_acc") && !run.curves["val_acc"].empty() ? run.curves["val_acc"].back() : -1.0;
@@ -150,7 +153,7 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
             const std::size_t start = b * rec.batch, n = std::min(rec.batch, order.size() - start);
             data::fill_batch(*d.images, order.data() + start, n, x, y);
             run.optimizer->zero_grad();
-            const T loss = ce.forward(run.model.forward(x), y);
+            const T loss = ce.forward(run.model.forward(staged_on(run.model.device(), x, x_device)), y);
             run.model.backward(ce.backward());
             const bool record = run.step % rec.every == 0;
             if (record) {

@@ -9,17 +9,11 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "ann/backend/backend.hpp"
+
 namespace ann::cpu {
 
-struct ConvGeometry {
-    int C, H, W;       // input channels and size
-    int kh, kw;        // kernel size
-    int stride, pad;   // the same for both axes
-    int OH() const { return (H + 2 * pad - kh) / stride + 1; }
-    int OW() const { return (W + 2 * pad - kw) / stride + 1; }
-    int rows() const { return C * kh * kw; }
-    int cols() const { return OH() * OW(); }
-};
+using ann::ConvGeometry;  // backend/backend.hpp
 
 namespace detail {
 // Output columns ow whose input column ow*s + j - p lies in [0, W): [lo, hi).

@@ -1,212 +1,385 @@
 #pragma once
-// The CUDA backend's own kernels, for what cuDNN and cuBLAS do not cover: bias broadcast,
-// fused softmax + cross-entropy (loss, gradient, correct count in one pass), deterministic
-// reductions, SGD and Adam updates, and the uint8 -> float batch gather.
-// Kernels are templates so that this header can be included by several .cu files of one program.
-// Every launcher enqueues on the given stream and checks the launch.
-#include <cmath>
+// The CUDA backend's own kernels: every primitive that cuBLAS and cuDNN do not cover. Each one
+// computes what its CPU counterpart (backend/cpu/*.hpp) computes, with the same formula, the
+// same tie rules and, where that costs little, the same order of additions, so the two
+// backends agree to the last bit wherever the math library allows (exp, log and tanh differ
+// from glibc's by an ulp or two; +, *, / and sqrt are IEEE-exact on both).
+//
+// Exactness is written into the code rather than left to compiler flags:
+//   - division and square root go through __fdiv_rn / __fsqrt_rn (IEEE round-to-nearest even
+//     under -prec-div=false / -prec-sqrt=false), and --use_fast_math is refused below;
+//   - a product that the CPU rounds before an addition is written mul_rn(a, b) (__fmul_rn),
+//     which nvcc never contracts into an FMA (it contracts a*b+c by default, -fmad=true);
+//   - where the CPU itself fuses (the AVX-512 Adam kernel), fma() is written explicitly.
+// No kernel uses atomics: every sum has one fixed order, so results are deterministic.
+//
+// Kernels are templates so that this header can be included by several .cu files of one
+// program. Every launcher enqueues on the given stream and checks the launch.
+#include <cstddef>
 #include <cstdint>
 
+#include "ann/backend/backend.hpp"
 #include "ann/backend/cuda/check.hpp"
+
+#if defined(__USE_FAST_MATH__)
+#error "ann's CUDA kernels need IEEE arithmetic: do not compile them with --use_fast_math"
+#endif
 
 namespace ann::cuda::kernels {
 
 constexpr int kThreads = 256;
-inline int blocks_for(std::size_t n, int threads = kThreads) {
+
+// Blocks for n work items (grid-stride loops cover any n with a bounded grid).
+inline unsigned blocks_for(std::size_t n, int threads = kThreads) {
     const std::size_t b = (n + threads - 1) / threads;
-    return static_cast<int>(b < 65535 * 8 ? (b == 0 ? 1 : b) : 65535 * 8);
+    const std::size_t cap = std::size_t(1) << 16;
+    return static_cast<unsigned>(b == 0 ? 1 : (b < cap ? b : cap));
 }
 
-// y is (N, F): every row = b.
+// ---- exact arithmetic helpers (see the header comment) ----
+__device__ inline float mul_rn(float a, float b) { return __fmul_rn(a, b); }
+__device__ inline double mul_rn(double a, double b) { return __dmul_rn(a, b); }
+__device__ inline float div_rn(float a, float b) { return __fdiv_rn(a, b); }
+__device__ inline double div_rn(double a, double b) { return __ddiv_rn(a, b); }
+__device__ inline float sqrt_rn(float a) { return __fsqrt_rn(a); }
+__device__ inline double sqrt_rn(double a) { return __dsqrt_rn(a); }
+__device__ inline float fma_rn(float a, float b, float c) { return __fmaf_rn(a, b, c); }
+__device__ inline double fma_rn(double a, double b, double c) { return __fma_rn(a, b, c); }
+__device__ inline float exp_(float a) { return expf(a); }
+__device__ inline double exp_(double a) { return ::exp(a); }
+__device__ inline float log_(float a) { return logf(a); }
+__device__ inline double log_(double a) { return ::log(a); }
+__device__ inline float tanh_(float a) { return tanhf(a); }
+__device__ inline double tanh_(double a) { return ::tanh(a); }
+__device__ inline bool isnan_(float a) { return isnan(a); }
+__device__ inline bool isnan_(double a) { return isnan(a); }
+
+__device__ inline std::size_t thread_index() { return std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; }
+__device__ inline std::size_t thread_count() { return std::size_t(gridDim.x) * blockDim.x; }
+
+// ---- dense layers ----
+
+// y (N, F): every row = b.
 template <class T>
-__global__ void broadcast_rows_kernel(T* y, const T* b, std::size_t N, std::size_t F) {
-    for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < N * F; i += std::size_t(gridDim.x) * blockDim.x)
-        y[i] = b[i % F];
+__global__ void broadcast_rows_kernel(T* __restrict__ y, const T* __restrict__ b, std::size_t N, std::size_t F) {
+    for (std::size_t i = thread_index(); i < N * F; i += thread_count()) y[i] = b[i % F];
 }
 template <class T>
 void broadcast_rows(T* y, const T* b, std::size_t N, std::size_t F, cudaStream_t s) {
+    if (N * F == 0) return;
     broadcast_rows_kernel<T><<<blocks_for(N * F), kThreads, 0, s>>>(y, b, N, F);
     ANN_CUDA_CHECK_LAUNCH("broadcast_rows_kernel");
 }
 
-// logits is (N, K), targets has N entries. One warp per row:
-//   row_loss[n] = log(sum_k exp(z_k - max)) - (z_t - max)
-//   grad[n, k]  = (softmax_k - [k == t]) * inv_n        (skipped when grad is null)
-//   row_correct[n] = [argmax_k z_k == t]                 (first maximum on ties, as torch.argmax)
-// A target outside [0, K) sets *bad = 1 and makes that row's loss NaN.
+// db (F) += column sums of dy (N, F). One thread per column adds rows 0..N-1 in order onto
+// db[o], exactly the CPU loop (neighbouring threads read neighbouring columns: coalesced).
 template <class T>
-__global__ void softmax_xent_kernel(const T* logits, const int* targets, int N, int K, T inv_n, T* grad,
-                                    T* row_loss, int* row_correct, int* bad) {
-    const int row = static_cast<int>((blockIdx.x * std::size_t(blockDim.x) + threadIdx.x) / 32);
-    const int lane = threadIdx.x & 31;
-    if (row >= N) return;  // uniform per warp
-    const T* z = logits + std::size_t(row) * K;
-    const int t = targets[row];
-    T m = -INFINITY;
-    int am = 0x7fffffff;
-    for (int k = lane; k < K; k += 32) {
-        const T v = z[k];
-        if (am == 0x7fffffff || v > m) m = v, am = k;
-    }
-    for (int off = 16; off > 0; off >>= 1) {
-        const T om = __shfl_xor_sync(0xffffffffu, m, off);
-        const int oam = __shfl_xor_sync(0xffffffffu, am, off);
-        if (oam != 0x7fffffff && (am == 0x7fffffff || om > m || (om == m && oam < am))) m = om, am = oam;
-    }
-    T sum = 0;
-    for (int k = lane; k < K; k += 32) sum += exp(z[k] - m);
-    for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
-    const bool valid = t >= 0 && t < K;
-    if (lane == 0) {
-        if (!valid) atomicExch(bad, 1);
-        row_loss[row] = valid ? log(sum) - (z[t] - m) : T(NAN);
-        row_correct[row] = valid && am == t ? 1 : 0;
-    }
-    if (grad) {
-        T* g = grad + std::size_t(row) * K;
-        for (int k = lane; k < K; k += 32)
-            g[k] = valid ? (exp(z[k] - m) / sum - (k == t ? T(1) : T(0))) * inv_n : T(0);
+__global__ void add_column_sums_kernel(const T* __restrict__ dy, T* __restrict__ db, std::size_t N, std::size_t F) {
+    for (std::size_t o = thread_index(); o < F; o += thread_count()) {
+        T acc = db[o];
+        for (std::size_t n = 0; n < N; ++n) acc += dy[n * F + o];
+        db[o] = acc;
     }
 }
-
-// One block, fixed summation order (deterministic):
-//   *loss_mean = sum(row_loss) / N ; *correct = sum(row_correct)
-//   and, when given, *loss_total += sum(row_loss), *correct_total += sum(row_correct).
 template <class T>
-__global__ void reduce_loss_kernel(const T* row_loss, const int* row_correct, int N, T* loss_mean, int* correct,
-                                   double* loss_total, unsigned long long* correct_total) {
-    __shared__ double s_loss[kThreads];
-    __shared__ long long s_corr[kThreads];
-    double l = 0;
-    long long c = 0;
-    for (int i = threadIdx.x; i < N; i += blockDim.x) l += static_cast<double>(row_loss[i]), c += row_correct[i];
-    s_loss[threadIdx.x] = l;
-    s_corr[threadIdx.x] = c;
-    __syncthreads();
-    for (int w = blockDim.x / 2; w > 0; w >>= 1) {
-        if (threadIdx.x < w) s_loss[threadIdx.x] += s_loss[threadIdx.x + w], s_corr[threadIdx.x] += s_corr[threadIdx.x + w];
-        __syncthreads();
-    }
-    if (threadIdx.x == 0) {
-        if (loss_mean) *loss_mean = static_cast<T>(s_loss[0] / N);
-        if (correct) *correct = static_cast<int>(s_corr[0]);
-        if (loss_total) *loss_total += s_loss[0];
-        if (correct_total) *correct_total += static_cast<unsigned long long>(s_corr[0]);
-    }
+void add_column_sums(const T* dy, T* db, std::size_t N, std::size_t F, cudaStream_t s) {
+    if (F == 0 || N == 0) return;
+    add_column_sums_kernel<T><<<blocks_for(F), kThreads, 0, s>>>(dy, db, N, F);
+    ANN_CUDA_CHECK_LAUNCH("add_column_sums_kernel");
 }
 
+// ---- convolution bias ----
+
+// y (N, O, P) += b[o] for every image and position.
 template <class T>
-void softmax_xent(const T* logits, const int* targets, int N, int K, T* grad, T* row_loss, int* row_correct,
-                  int* bad, T* loss_mean, int* correct, double* loss_total, unsigned long long* correct_total,
-                  cudaStream_t s) {
-    const int warps_per_block = kThreads / 32;
-    softmax_xent_kernel<T><<<(N + warps_per_block - 1) / warps_per_block, kThreads, 0, s>>>(
-        logits, targets, N, K, T(1) / T(N), grad, row_loss, row_correct, bad);
-    ANN_CUDA_CHECK_LAUNCH("softmax_xent_kernel");
-    reduce_loss_kernel<T><<<1, kThreads, 0, s>>>(row_loss, row_correct, N, loss_mean, correct, loss_total, correct_total);
-    ANN_CUDA_CHECK_LAUNCH("reduce_loss_kernel");
+__global__ void add_channel_bias_kernel(T* __restrict__ y, const T* __restrict__ b, std::size_t N, std::size_t O,
+                                        std::size_t P) {
+    for (std::size_t i = thread_index(); i < N * O * P; i += thread_count()) y[i] += b[(i / P) % O];
+}
+template <class T>
+void add_channel_bias(T* y, const T* b, std::size_t N, std::size_t O, std::size_t P, cudaStream_t s) {
+    if (N * O * P == 0) return;
+    add_channel_bias_kernel<T><<<blocks_for(N * O * P), kThreads, 0, s>>>(y, b, N, O, P);
+    ANN_CUDA_CHECK_LAUNCH("add_channel_bias_kernel");
 }
 
-// SGD, PyTorch's rule (the momentum buffer starts at zero, so its first update equals g):
-//   b <- mu b + g ; w <- w - lr b         (mu = 0 and no buffer: w <- w - lr g)
-// lr is read from device memory so that a captured graph follows set_lr.
+// db (O) += sum over images and positions of dy (N, O, P), in the CPU's order
+// (cpu::conv2d_bias_partial, then cpu::conv2d_reduce_weight_partials):
+//   partial[n][o] = dy[n][o][0] + dy[n][o][1] + ... (from 0, position order)
+//   db[o] += ((partial[0][o] + partial[1][o]) + partial[2][o]) + ...
+// Step 1 is one thread per (image, channel), step 2 one thread per channel.
 template <class T>
-__global__ void sgd_kernel(T* w, const T* g, T* buf, std::size_t n, T mu, const double* lr) {
-    const T step = static_cast<T>(*lr);
-    for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n; i += std::size_t(gridDim.x) * blockDim.x) {
-        if (buf) {
-            const T b = mu * buf[i] + g[i];
-            buf[i] = b;
-            w[i] -= step * b;
-        } else {
-            w[i] -= step * g[i];
+__global__ void bias_partials_kernel(const T* __restrict__ dy, T* __restrict__ partial, std::size_t NO,
+                                     std::size_t P) {
+    for (std::size_t j = thread_index(); j < NO; j += thread_count()) {
+        const T* row = dy + j * P;
+        T sum = 0;
+        for (std::size_t q = 0; q < P; ++q) sum += row[q];
+        partial[j] = sum;
+    }
+}
+template <class T>
+__global__ void bias_reduce_kernel(const T* __restrict__ partial, T* __restrict__ db, std::size_t N, std::size_t O) {
+    for (std::size_t o = thread_index(); o < O; o += thread_count()) {
+        T acc = partial[o];
+        for (std::size_t n = 1; n < N; ++n) acc += partial[n * O + o];
+        db[o] += acc;
+    }
+}
+// partial: N*O elements of scratch.
+template <class T>
+void add_conv_bias_grad(const T* dy, T* db, T* partial, std::size_t N, std::size_t O, std::size_t P,
+                        cudaStream_t s) {
+    if (N == 0 || O == 0) return;
+    bias_partials_kernel<T><<<blocks_for(N * O), kThreads, 0, s>>>(dy, partial, N * O, P);
+    ANN_CUDA_CHECK_LAUNCH("bias_partials_kernel");
+    bias_reduce_kernel<T><<<blocks_for(O), kThreads, 0, s>>>(partial, db, N, O);
+    ANN_CUDA_CHECK_LAUNCH("bias_reduce_kernel");
+}
+
+// ---- max pooling (no padding) ----
+
+// One thread per output, the loop of cpu::maxpool_plane: the best starts at the window's
+// top-left, rows then columns are scanned, a strictly larger value or any NaN takes over.
+template <class T>
+__global__ void maxpool_forward_kernel(const T* __restrict__ x, T* __restrict__ y, std::uint32_t* __restrict__ argmax,
+                                       std::size_t planes, int H, int W, int OH, int OW, int k, int s) {
+    const std::size_t HW = std::size_t(H) * W, OHW = std::size_t(OH) * OW;
+    for (std::size_t o = thread_index(); o < planes * OHW; o += thread_count()) {
+        const std::size_t p = o / OHW, r = o % OHW;
+        const std::size_t oh = r / OW, ow = r % OW;
+        const T* plane = x + p * HW;
+        std::size_t best = (oh * s) * W + ow * s;
+        T best_v = plane[best];
+        for (int i = 0; i < k; ++i)
+            for (int j = 0; j < k; ++j) {
+                const std::size_t idx = (oh * s + i) * W + ow * s + j;
+                const T v = plane[idx];
+                if (v > best_v || isnan_(v)) {
+                    best = idx;
+                    best_v = v;
+                }
+            }
+        y[o] = best_v;
+        argmax[o] = static_cast<std::uint32_t>(best);
+    }
+}
+template <class T>
+void maxpool_forward(const T* x, T* y, std::uint32_t* argmax, std::size_t planes, int H, int W, int OH, int OW, int k,
+                     int s, cudaStream_t stream) {
+    const std::size_t n = planes * std::size_t(OH) * OW;
+    if (n == 0) return;
+    maxpool_forward_kernel<T><<<blocks_for(n), kThreads, 0, stream>>>(x, y, argmax, planes, H, W, OH, OW, k, s);
+    ANN_CUDA_CHECK_LAUNCH("maxpool_forward_kernel");
+}
+
+// dx (planes, H, W) = dy routed to the argmax positions, where overlapping windows send
+// several gradients to one position added in window order: exactly cpu::maxpool_backward's
+//   dx = 0; for o in 0, 1, ...: dx[argmax[o]] += dy[o]
+// The primitive is not told the window size and stride, so a gather over "the windows that
+// contain this position" cannot be formed; instead one warp owns one plane and replays that
+// loop 32 windows at a time. Within a chunk, windows routed to the same position are found
+// with __match_any_sync and added by the group's lowest lane in lane (= window) order;
+// __syncwarp orders the chunks. Without overlap (the usual 2x2/2) every chunk takes the
+// direct path. No atomics: the result is the CPU's, bit for bit.
+template <class T>
+__global__ void maxpool_backward_kernel(const T* __restrict__ dy, const std::uint32_t* __restrict__ argmax,
+                                        T* __restrict__ dx, std::size_t planes, std::size_t HW, std::size_t OHW) {
+    constexpr unsigned kAll = 0xffffffffu;
+    const unsigned lane = threadIdx.x & 31u;
+    const std::size_t warps = thread_count() / 32;
+    for (std::size_t p = thread_index() / 32; p < planes; p += warps) {  // uniform across the warp
+        T* dxp = dx + p * HW;
+        const T* dyp = dy + p * OHW;
+        const std::uint32_t* ap = argmax + p * OHW;
+        for (std::size_t i = lane; i < HW; i += 32) dxp[i] = T(0);
+        __syncwarp();
+        for (std::size_t base = 0; base < OHW; base += 32) {
+            const std::size_t o = base + lane;
+            const bool active = o < OHW;
+            const std::uint32_t pos = active ? ap[o] : 0xffffffffu;
+            const T g = active ? dyp[o] : T(0);
+            const unsigned peers = __match_any_sync(kAll, pos);
+            if (__all_sync(kAll, !active || __popc(peers) == 1)) {
+                if (active) dxp[pos] += g;
+            } else {
+                const bool leader = active && unsigned(__ffs(peers) - 1) == lane;
+                T acc = leader ? dxp[pos] : T(0);
+                for (unsigned j = 0; j < 32; ++j) {
+                    const T v = __shfl_sync(kAll, g, j);
+                    if (leader && ((peers >> j) & 1u)) acc += v;
+                }
+                if (leader) dxp[pos] = acc;
+            }
+            __syncwarp();
         }
     }
 }
 template <class T>
-void sgd_update(T* w, const T* g, T* buf, std::size_t n, T mu, const double* lr, cudaStream_t s) {
-    sgd_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(w, g, buf, n, mu, lr);
-    ANN_CUDA_CHECK_LAUNCH("sgd_kernel");
+void maxpool_backward(const T* dy, const std::uint32_t* argmax, T* dx, std::size_t planes, int H, int W, int OH,
+                      int OW, cudaStream_t s) {
+    if (planes == 0 || std::size_t(H) * W == 0) return;
+    const unsigned blocks = blocks_for(planes * 32);
+    maxpool_backward_kernel<T><<<blocks, kThreads, 0, s>>>(dy, argmax, dx, planes, std::size_t(H) * W,
+                                                           std::size_t(OH) * OW);
+    ANN_CUDA_CHECK_LAUNCH("maxpool_backward_kernel");
 }
 
-// Adam's step-dependent scalars live on the device, advanced by a one-thread kernel, so a
-// captured training step stays correct on every replay.
-struct AdamState {
-    double lr, beta1, beta2;
-    long long t;
-    float step_size, sqrt_bc2;
+// ---- activations (the formulas of cpu/activations.hpp; derivatives from the output y) ----
+
+struct ReluOp {
+    template <class T> __device__ static T f(T x) { return x > T(0) ? x : T(0); }
+    template <class T> __device__ static T df_from_y(T y) { return y > T(0) ? T(1) : T(0); }
 };
-template <class T = float>
-__global__ void adam_advance_kernel(AdamState* s) {
-    s->t += 1;
-    const double bc1 = 1.0 - pow(s->beta1, static_cast<double>(s->t));
-    const double bc2 = 1.0 - pow(s->beta2, static_cast<double>(s->t));
-    s->step_size = static_cast<float>(s->lr / bc1);
-    s->sqrt_bc2 = static_cast<float>(sqrt(bc2));
+struct SigmoidOp {
+    // Two branches so exp never overflows for large |x|.
+    template <class T> __device__ static T f(T x) {
+        if (x >= T(0)) return div_rn(T(1), T(1) + exp_(-x));
+        const T e = exp_(x);
+        return div_rn(e, T(1) + e);
+    }
+    template <class T> __device__ static T df_from_y(T y) { return mul_rn(y, T(1) - y); }
+};
+struct TanhOp {
+    template <class T> __device__ static T f(T x) { return tanh_(x); }
+    template <class T> __device__ static T df_from_y(T y) { return T(1) - mul_rn(y, y); }
+};
+
+template <class Op, class T>
+__global__ void activation_forward_kernel(const T* __restrict__ x, T* __restrict__ y, std::size_t n) {
+    for (std::size_t i = thread_index(); i < n; i += thread_count()) y[i] = Op::f(x[i]);
 }
-// PyTorch's rule: m <- b1 m + (1-b1) g ; v <- b2 v + (1-b2) g^2 ;
-//                 w <- w - step_size * m / (sqrt(v) / sqrt(bc2) + eps)
+template <class Op, class T>
+__global__ void activation_backward_kernel(const T* __restrict__ y, const T* __restrict__ dy, T* __restrict__ dx,
+                                           std::size_t n) {
+    for (std::size_t i = thread_index(); i < n; i += thread_count()) dx[i] = mul_rn(dy[i], Op::df_from_y(y[i]));
+}
+
 template <class T>
-__global__ void adam_kernel(T* w, const T* g, T* m, T* v, std::size_t n, T b1, T b2, T eps, const AdamState* s) {
-    const T step = static_cast<T>(s->step_size), sqrt_bc2 = static_cast<T>(s->sqrt_bc2);
-    for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n; i += std::size_t(gridDim.x) * blockDim.x) {
+void activation_forward(ActivationKind f, const T* x, T* y, std::size_t n, cudaStream_t s) {
+    if (n == 0) return;
+    switch (f) {
+        case ActivationKind::relu: activation_forward_kernel<ReluOp, T><<<blocks_for(n), kThreads, 0, s>>>(x, y, n); break;
+        case ActivationKind::sigmoid:
+            activation_forward_kernel<SigmoidOp, T><<<blocks_for(n), kThreads, 0, s>>>(x, y, n);
+            break;
+        case ActivationKind::tanh: activation_forward_kernel<TanhOp, T><<<blocks_for(n), kThreads, 0, s>>>(x, y, n); break;
+    }
+    ANN_CUDA_CHECK_LAUNCH("activation_forward_kernel");
+}
+template <class T>
+void activation_backward(ActivationKind f, const T* y, const T* dy, T* dx, std::size_t n, cudaStream_t s) {
+    if (n == 0) return;
+    switch (f) {
+        case ActivationKind::relu:
+            activation_backward_kernel<ReluOp, T><<<blocks_for(n), kThreads, 0, s>>>(y, dy, dx, n);
+            break;
+        case ActivationKind::sigmoid:
+            activation_backward_kernel<SigmoidOp, T><<<blocks_for(n), kThreads, 0, s>>>(y, dy, dx, n);
+            break;
+        case ActivationKind::tanh:
+            activation_backward_kernel<TanhOp, T><<<blocks_for(n), kThreads, 0, s>>>(y, dy, dx, n);
+            break;
+    }
+    ANN_CUDA_CHECK_LAUNCH("activation_backward_kernel");
+}
+
+// ---- softmax cross-entropy (cpu/softmax_xent.hpp) ----
+
+// One thread per row, the CPU's loop: max (std::max's comparison), exp and sum in column order,
+// then row_value[n] = log(sum) - (z_t - max) and prob = exp / sum. targets are int32, already
+// checked in [0, K). The caller sums row_value on the host, in row order, in double.
+template <class T>
+__global__ void softmax_xent_forward_kernel(const T* __restrict__ logits, const std::int32_t* __restrict__ targets,
+                                            std::size_t N, std::size_t K, T* __restrict__ prob,
+                                            T* __restrict__ row_value) {
+    for (std::size_t n = thread_index(); n < N; n += thread_count()) {
+        const T* z = logits + n * K;
+        T* p = prob + n * K;
+        T m = z[0];
+        for (std::size_t k = 1; k < K; ++k) m = (m < z[k]) ? z[k] : m;
+        T sum = 0;
+        for (std::size_t k = 0; k < K; ++k) sum += (p[k] = exp_(z[k] - m));
+        const T log_sum = log_(sum);
+        row_value[n] = log_sum - (z[targets[n]] - m);
+        for (std::size_t k = 0; k < K; ++k) p[k] = div_rn(p[k], sum);
+    }
+}
+template <class T>
+void softmax_xent_forward(const T* logits, const std::int32_t* targets, std::size_t N, std::size_t K, T* prob,
+                          T* row_value, cudaStream_t s) {
+    if (N == 0 || K == 0) return;
+    softmax_xent_forward_kernel<T><<<blocks_for(N), kThreads, 0, s>>>(logits, targets, N, K, prob, row_value);
+    ANN_CUDA_CHECK_LAUNCH("softmax_xent_forward_kernel");
+}
+
+// grad (N, K) = (prob - onehot(targets)) * inv_n, inv_n = 1/N rounded once (as the CPU does).
+template <class T>
+__global__ void softmax_xent_backward_kernel(const T* __restrict__ prob, const std::int32_t* __restrict__ targets,
+                                             std::size_t N, std::size_t K, T inv_n, T* __restrict__ grad) {
+    for (std::size_t i = thread_index(); i < N * K; i += thread_count()) {
+        const std::size_t n = i / K, k = i % K;
+        grad[i] = (prob[i] - (static_cast<std::size_t>(targets[n]) == k ? T(1) : T(0))) * inv_n;
+    }
+}
+template <class T>
+void softmax_xent_backward(const T* prob, const std::int32_t* targets, std::size_t N, std::size_t K, T* grad,
+                           cudaStream_t s) {
+    if (N * K == 0) return;
+    const T inv_n = T(1) / static_cast<T>(N);
+    softmax_xent_backward_kernel<T><<<blocks_for(N * K), kThreads, 0, s>>>(prob, targets, N, K, inv_n, grad);
+    ANN_CUDA_CHECK_LAUNCH("softmax_xent_backward_kernel");
+}
+
+// ---- optimizers ----
+
+// SGD, PyTorch's rule (cpu/sgd_update.hpp): buf null: w -= lr g. Else first: buf = g;
+// otherwise buf = mu buf + g; then w -= lr buf. Products rounded before the additions, as in
+// the CPU loops.
+template <class T>
+__global__ void sgd_update_kernel(T* __restrict__ w, const T* __restrict__ g, T* __restrict__ buf, std::size_t n,
+                                  T lr, T mu, bool first) {
+    for (std::size_t i = thread_index(); i < n; i += thread_count()) {
+        if (!buf) {
+            w[i] -= mul_rn(lr, g[i]);
+            continue;
+        }
+        const T b = first ? g[i] : mul_rn(mu, buf[i]) + g[i];
+        buf[i] = b;
+        w[i] -= mul_rn(lr, b);
+    }
+}
+template <class T>
+void sgd_update(T* w, const T* g, T* buf, std::size_t n, T lr, T mu, bool first, cudaStream_t s) {
+    if (n == 0) return;
+    sgd_update_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(w, g, buf, n, lr, mu, first);
+    ANN_CUDA_CHECK_LAUNCH("sgd_update_kernel");
+}
+
+// Adam, PyTorch's rule, in cpu::adam_update_scalar's expression order:
+//   m = b1 m + (1-b1) g ;  v = b2 v + (1-b2) g g ;  w -= step_size * (m / (sqrt(v) / sqrt_bc2 + eps))
+// with the three multiply-adds fused exactly where the CPU's AVX-512 kernel fuses them
+// (fmadd, fmadd, fnmadd), so the result matches the CPU backend on AVX-512 machines bit for bit.
+template <class T>
+__global__ void adam_update_kernel(T* __restrict__ w, const T* __restrict__ g, T* __restrict__ m, T* __restrict__ v,
+                                   std::size_t n, T b1, T b2, T step_size, T sqrt_bc2, T eps) {
+    const T c1 = T(1) - b1, c2 = T(1) - b2;
+    for (std::size_t i = thread_index(); i < n; i += thread_count()) {
         const T gi = g[i];
-        const T mi = b1 * m[i] + (T(1) - b1) * gi;
-        const T vi = b2 * v[i] + (T(1) - b2) * gi * gi;
+        const T mi = fma_rn(b1, m[i], mul_rn(c1, gi));
+        const T vi = fma_rn(b2, v[i], mul_rn(mul_rn(c2, gi), gi));
         m[i] = mi;
         v[i] = vi;
-        w[i] -= step * (mi / (sqrt(vi) / sqrt_bc2 + eps));
-    }
-}
-inline void adam_advance(AdamState* s, cudaStream_t stream) {
-    adam_advance_kernel<float><<<1, 1, 0, stream>>>(s);
-    ANN_CUDA_CHECK_LAUNCH("adam_advance_kernel");
-}
-template <class T>
-void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, T b1, T b2, T eps, const AdamState* s, cudaStream_t stream) {
-    adam_kernel<T><<<blocks_for(n), kThreads, 0, stream>>>(w, g, m, v, n, b1, b2, eps, s);
-    ANN_CUDA_CHECK_LAUNCH("adam_kernel");
-}
-
-// Batch gather and conversion. images is (count, C, H, W) uint8, labels (count,).
-// For b in [0, B): i = order[*offset + b] (offset may be null: 0)
-//   x[b, c, :, :] = images[i, c, :, :] * scale[c] + shift[c] ;  targets[b] = labels[i]
-template <class T>
-__global__ void gather_u8_kernel(const std::uint8_t* images, const std::uint8_t* labels, const int* order,
-                                 const int* offset, int B, int C, int HW, const T* scale, const T* shift, T* x,
-                                 int* targets) {
-    const int base = offset ? *offset : 0;
-    const std::size_t per = std::size_t(C) * HW, total = per * B;
-    for (std::size_t j = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; j < total; j += std::size_t(gridDim.x) * blockDim.x) {
-        const std::size_t b = j / per, r = j % per;
-        const int c = static_cast<int>(r / HW);
-        const std::size_t i = static_cast<std::size_t>(order[base + b]);
-        x[j] = static_cast<T>(images[i * per + r]) * scale[c] + shift[c];
-        if (r == 0) targets[b] = labels[i];
+        const T den = div_rn(sqrt_rn(vi), sqrt_bc2) + eps;
+        w[i] = fma_rn(-step_size, div_rn(mi, den), w[i]);
     }
 }
 template <class T>
-void gather_u8(const std::uint8_t* images, const std::uint8_t* labels, const int* order, const int* offset, int B,
-               int C, int HW, const T* scale, const T* shift, T* x, int* targets, cudaStream_t s) {
-    gather_u8_kernel<T><<<blocks_for(std::size_t(B) * C * HW), kThreads, 0, s>>>(images, labels, order, offset, B, C, HW,
-                                                                                 scale, shift, x, targets);
-    ANN_CUDA_CHECK_LAUNCH("gather_u8_kernel");
-}
-
-// After a training step: history[*step] = (*loss, *correct); ++*step; *offset += batch.
-template <class T>
-__global__ void record_step_kernel(const T* loss, const int* correct, T* loss_history, int* correct_history,
-                                   int capacity, int* step, int* offset, int batch) {
-    const int s = *step;
-    if (s < capacity) loss_history[s] = *loss, correct_history[s] = *correct;
-    *step = s + 1;
-    *offset += batch;
-}
-template <class T>
-void record_step(const T* loss, const int* correct, T* loss_history, int* correct_history, int capacity, int* step,
-                 int* offset, int batch, cudaStream_t s) {
-    record_step_kernel<T><<<1, 1, 0, s>>>(loss, correct, loss_history, correct_history, capacity, step, offset, batch);
-    ANN_CUDA_CHECK_LAUNCH("record_step_kernel");
+void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, T b1, T b2, T step_size, T sqrt_bc2, T eps,
+                 cudaStream_t s) {
+    if (n == 0) return;
+    adam_update_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(w, g, m, v, n, b1, b2, step_size, sqrt_bc2, eps);
+    ANN_CUDA_CHECK_LAUNCH("adam_update_kernel");
 }
 
 }  // namespace ann::cuda::kernels

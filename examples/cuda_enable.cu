@@ -1,0 +1,15 @@
+// The one file of the example programs that nvcc compiles: it instantiates the CUDA backend
+// (backend/cuda/backend.cuh) and registers it on request (examples/device.hpp).
+#include <cstdlib>
+
+#include "ann/cuda.cuh"
+
+namespace hw {
+
+bool enable_cuda(bool deterministic) {
+    // The backend reads its options from the environment when it starts (docs/cuda.md).
+    if (!deterministic) setenv("ANN_CUDA_NONDETERMINISTIC", "1", 1);
+    return ann::cuda::enable();
+}
+
+}  // namespace hw

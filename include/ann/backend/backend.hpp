@@ -1,0 +1,112 @@
+#pragma once
+// The backend primitives: all the arithmetic that layers, losses and optimizers do, behind one
+// signature with two implementations (the dlib `tt::` pattern):
+//   cpu   backend/cpu/backend.hpp: always there; the CPU kernels (OpenBLAS, AVX-512, the pool)
+//   cuda  backend/cuda/backend.cuh: cuBLAS, cuDNN and our kernels; registered by including
+//         ann/cuda.cuh in one nvcc-compiled file of the program and calling ann::cuda::enable()
+// Layers never branch on the device: they call backend<T>(device) and pass it raw pointers into
+// memory of that device (sizes are element counts, layouts row-major / NCHW). What a primitive
+// computes is specified here once; the CPU implementation is the reference, the CUDA one is
+// tested against it (tests/cuda).
+// backend/registry.hpp hands out the implementation of a device: ann::backend<T>(device).
+//
+// Memory is the per-device byte allocator and copier that ann::Array uses; it never copies between
+// devices behind the caller's back: only Array::to / Array::copy_from cross devices.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ann/core/device.hpp"
+#include "ann/core/error.hpp"
+
+namespace ann {
+
+// Convolution geometry, the same for both axes' stride and padding.
+struct ConvGeometry {
+    int C, H, W;      // input channels and size
+    int kh, kw;       // kernel size
+    int stride, pad;
+    int OH() const { return (H + 2 * pad - kh) / stride + 1; }
+    int OW() const { return (W + 2 * pad - kw) / stride + 1; }
+    int rows() const { return C * kh * kw; }
+    int cols() const { return OH() * OW(); }
+};
+
+enum class ActivationKind { relu, sigmoid, tanh };
+
+// A layer's backend-private state (the CPU's per-thread conv buffers; cuDNN's descriptors,
+// plans and workspace), created by the backend the layer runs on.
+struct BackendState {
+    virtual ~BackendState() = default;
+};
+
+class Memory {
+public:
+    virtual ~Memory() = default;
+    virtual Device device() const = 0;
+    virtual void* allocate(std::size_t bytes) = 0;           // throws ann::Error naming the size
+    virtual void deallocate(void* p) noexcept = 0;            // after all queued work on p
+    virtual void to_host(void* host, const void* src, std::size_t bytes) = 0;    // waits
+    virtual void from_host(void* dst, const void* host, std::size_t bytes) = 0;  // waits
+    virtual void copy(void* dst, const void* src, std::size_t bytes) = 0;        // on this device
+    virtual void zero(void* dst, std::size_t bytes) = 0;
+    virtual void synchronize() = 0;
+};
+
+template <class T>
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual Device device() const = 0;
+
+    // C(M, N) = alpha op(A) op(B) + beta C, row-major (beta = 0 overwrites C).
+    virtual void gemm(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const T* A, int lda, const T* B,
+                      int ldb, T beta, T* C, int ldc) = 0;
+    // y (N, F): every row = b.
+    virtual void broadcast_rows(T* y, const T* b, std::size_t N, std::size_t F) = 0;
+    // db (F) += sum over the N rows of dy (N, F), rows added in order.
+    virtual void add_column_sums(const T* dy, T* db, std::size_t N, std::size_t F) = 0;
+
+    // Convolution (cross-correlation, as torch.nn.Conv2d). x (N, C, H, W), w (O, C, kh, kw),
+    // b (O) or null, y (N, O, OH, OW). state comes from make_conv_state() of this backend.
+    virtual std::unique_ptr<BackendState> make_conv_state() = 0;
+    virtual void conv2d_forward(const T* x, const T* w, const T* b, T* y, int N, int O, const ConvGeometry& g,
+                                BackendState& state) = 0;                                    // y overwritten
+    virtual void conv2d_backward_data(const T* dy, const T* w, T* dx, int N, int O, const ConvGeometry& g,
+                                      BackendState& state) = 0;                              // dx overwritten
+    virtual void conv2d_backward_weights(const T* x, const T* dy, T* dw, T* db, int N, int O, const ConvGeometry& g,
+                                         BackendState& state) = 0;                           // dw, db accumulated
+
+    // Max pooling without padding over `planes` (N*C) planes of H x W: y and argmax are
+    // (planes, OH, OW); argmax is the index inside the plane of the window's first maximum
+    // (a NaN wins its window, as in PyTorch).
+    virtual void maxpool_forward(const T* x, T* y, std::uint32_t* argmax, std::size_t planes, int H, int W, int OH,
+                                 int OW, int k, int s) = 0;
+    // dx (planes, H, W) = the gradients dy routed to the argmax positions, overwritten; where
+    // windows overlap, a position's contributions are added in window order.
+    virtual void maxpool_backward(const T* dy, const std::uint32_t* argmax, T* dx, std::size_t planes, int H, int W,
+                                  int OH, int OW) = 0;
+
+    // y = f(x); dx = dy * f'(x) computed from y (see layers/activations.hpp).
+    virtual void activation_forward(ActivationKind f, const T* x, T* y, std::size_t n) = 0;
+    virtual void activation_backward(ActivationKind f, const T* y, const T* dy, T* dx, std::size_t n) = 0;
+
+    // Softmax cross-entropy of logits (N, K) against host targets (N, checked in [0, K) by the
+    // caller). prob (N, K) gets the softmax; returns the sum over rows (in row order, in double)
+    // of log(sum_k exp(z_k - max)) - (z_t - max), on the host.
+    virtual double softmax_xent_forward(const T* logits, const long* targets, std::size_t N, std::size_t K,
+                                        T* prob) = 0;
+    // grad (N, K) = (prob - onehot(targets)) / N.
+    virtual void softmax_xent_backward(const T* prob, const long* targets, std::size_t N, std::size_t K, T* grad) = 0;
+
+    // SGD (PyTorch's rule). buf null: w -= lr g. Else first: buf = g; otherwise buf = mu buf + g;
+    // then w -= lr buf.
+    virtual void sgd_update(T* w, const T* g, T* buf, std::size_t n, T lr, T mu, bool first) = 0;
+    // Adam (PyTorch's rule): m = b1 m + (1-b1) g ; v = b2 v + (1-b2) g^2 ;
+    // w -= step_size * m / (sqrt(v) / sqrt_bc2 + eps).
+    virtual void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, T b1, T b2, T step_size, T sqrt_bc2,
+                             T eps) = 0;
+};
+
+}  // namespace ann

@@ -1,0 +1,132 @@
+#pragma once
+// The CPU implementation of the backend primitives (backend/backend.hpp): each call goes to the
+// CPU kernel that the layers used to call directly, so results are those of those kernels.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "ann/backend/backend.hpp"
+#include "ann/backend/cpu/activations.hpp"
+#include "ann/backend/cpu/adam_update.hpp"
+#include "ann/backend/cpu/conv2d.hpp"
+#include "ann/backend/cpu/gemm.hpp"
+#include "ann/backend/cpu/maxpool.hpp"
+#include "ann/backend/cpu/sgd_update.hpp"
+#include "ann/backend/cpu/softmax_xent.hpp"
+#include "ann/backend/cpu/thread_pool.hpp"
+
+namespace ann::cpu {
+
+class CpuMemory final : public Memory {
+public:
+    static CpuMemory& instance() {
+        static CpuMemory m;
+        return m;
+    }
+    Device device() const override { return Device::cpu; }
+    void* allocate(std::size_t bytes) override {
+        // 64-byte aligned, like xtensor's storage: the AVX-512 kernels like whole cache lines.
+        void* p = ::operator new(bytes ? bytes : 1, std::align_val_t(64), std::nothrow);
+        if (!p) fail("out of host memory allocating ", bytes, " bytes");
+        return p;
+    }
+    void deallocate(void* p) noexcept override { ::operator delete(p, std::align_val_t(64)); }
+    void to_host(void* host, const void* src, std::size_t bytes) override { copy(host, src, bytes); }
+    void from_host(void* dst, const void* host, std::size_t bytes) override { copy(dst, host, bytes); }
+    void copy(void* dst, const void* src, std::size_t bytes) override {
+        if (!bytes) return;
+        auto* d = static_cast<char*>(dst);
+        const auto* s = static_cast<const char*>(src);
+        parallel_for(bytes, [&](std::size_t lo, std::size_t hi) { std::memcpy(d + lo, s + lo, hi - lo); }, 1 << 17);
+    }
+    void zero(void* dst, std::size_t bytes) override {
+        if (bytes) std::memset(dst, 0, bytes);
+    }
+    void synchronize() override {}
+};
+
+struct CpuConvState final : BackendState {
+    ConvWorkspace<float> f32;
+    ConvWorkspace<double> f64;
+    template <class T> ConvWorkspace<T>& get() {
+        if constexpr (std::is_same_v<T, float>) return f32;
+        else return f64;
+    }
+};
+
+template <class T>
+class CpuBackend final : public Backend<T> {
+public:
+    static CpuBackend& instance() {
+        static CpuBackend b;
+        return b;
+    }
+    Device device() const override { return Device::cpu; }
+
+    void gemm(bool ta, bool tb, int M, int N, int K, T alpha, const T* A, int lda, const T* B, int ldb, T beta, T* C,
+              int ldc) override {
+        cpu::gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    }
+    void broadcast_rows(T* y, const T* b, std::size_t N, std::size_t F) override {
+        for (std::size_t n = 0; n < N; ++n) std::copy(b, b + F, y + n * F);
+    }
+    void add_column_sums(const T* dy, T* db, std::size_t N, std::size_t F) override {
+        for (std::size_t n = 0; n < N; ++n)
+            for (std::size_t o = 0; o < F; ++o) db[o] += dy[n * F + o];
+    }
+
+    std::unique_ptr<BackendState> make_conv_state() override { return std::make_unique<CpuConvState>(); }
+    void conv2d_forward(const T* x, const T* w, const T* b, T* y, int N, int O, const ConvGeometry& g,
+                        BackendState& s) override {
+        cpu::conv2d_forward<T>(x, w, b, y, N, O, g, ws(s));
+    }
+    void conv2d_backward_data(const T* dy, const T* w, T* dx, int N, int O, const ConvGeometry& g,
+                              BackendState& s) override {
+        cpu::conv2d_backward_data<T>(dy, w, dx, N, O, g, ws(s));
+    }
+    void conv2d_backward_weights(const T* x, const T* dy, T* dw, T* db, int N, int O, const ConvGeometry& g,
+                                 BackendState& s) override {
+        cpu::conv2d_backward_weights<T>(x, dy, dw, db, N, O, g, ws(s));
+    }
+
+    void maxpool_forward(const T* x, T* y, std::uint32_t* argmax, std::size_t planes, int H, int W, int OH, int OW,
+                         int k, int s) override {
+        cpu::maxpool_forward(x, y, argmax, planes, H, W, OH, OW, k, s);
+    }
+    void maxpool_backward(const T* dy, const std::uint32_t* argmax, T* dx, std::size_t planes, int H, int W, int OH,
+                          int OW) override {
+        cpu::maxpool_backward(dy, argmax, dx, planes, H, W, OH, OW);
+    }
+
+    void activation_forward(ActivationKind f, const T* x, T* y, std::size_t n) override {
+        cpu::activation_forward(f, x, y, n);
+    }
+    void activation_backward(ActivationKind f, const T* y, const T* dy, T* dx, std::size_t n) override {
+        cpu::activation_backward(f, y, dy, dx, n);
+    }
+
+    double softmax_xent_forward(const T* logits, const long* targets, std::size_t N, std::size_t K, T* prob) override {
+        return cpu::softmax_xent_forward(logits, targets, N, K, prob);
+    }
+    void softmax_xent_backward(const T* prob, const long* targets, std::size_t N, std::size_t K, T* grad) override {
+        cpu::softmax_xent_backward(prob, targets, N, K, grad);
+    }
+
+    void sgd_update(T* w, const T* g, T* buf, std::size_t n, T lr, T mu, bool first) override {
+        cpu::sgd_update(w, g, buf, n, lr, mu, first);
+    }
+    void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, T b1, T b2, T step_size, T sqrt_bc2,
+                     T eps) override {
+        cpu::adam_update(w, g, m, v, n, b1, b2, step_size, sqrt_bc2, eps);
+    }
+
+private:
+    static ConvWorkspace<T>& ws(BackendState& s) {
+        auto* c = dynamic_cast<CpuConvState*>(&s);
+        if (!c) fail("cpu backend: a convolution state of another backend (the layer moved devices without resetting it)");
+        return c->get<T>();
+    }
+};
+
+}  // namespace ann::cpu
