@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
             auto model = ann::models::homework<float>(arch, ann::models::Activation::relu, rng);
             ann::Adam<float> opt(model.parameters(), 1e-3);
             ann::CrossEntropyLoss<float> loss;
-            ann::Tensor<float> x = ann::Tensor<float>::from_shape(ann::models::cifar_input_shape(batch));
+            // An Array, as the training loop passes: a Tensor would be copied into one every call.
+            ann::Array<float> x(ann::models::cifar_input_shape(batch));
             for (auto& v : x) v = static_cast<float>(rng.uniform());
             std::vector<long> t(batch);
             for (auto& v : t) v = static_cast<long>(rng.below(10));
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
             std::sort(times.begin(), times.end());
             const double train_ms = 1e3 * times[times.size() / 2];
 
-            ann::Tensor<float> xe = ann::Tensor<float>::from_shape(ann::models::cifar_input_shape(eval_batch));
+            ann::Array<float> xe(ann::models::cifar_input_shape(eval_batch));
             for (auto& v : xe) v = static_cast<float>(rng.uniform());
             model.eval();
             model.forward(xe);

@@ -2,7 +2,9 @@
 // (backend/cuda/backend.cuh) and registers it on request (examples/device.hpp).
 #include <cstdlib>
 
-#include "ann/cuda.cuh"
+// Only the backend, not ann/cuda.cuh: this file must not instantiate the CPU kernels (homework.cpp,
+// compiled by g++ with the project's flags, provides them; two copies would be an ODR hazard).
+#include "ann/backend/cuda/backend.cuh"
 
 namespace hw {
 

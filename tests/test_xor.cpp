@@ -11,7 +11,8 @@ TEST_CASE("an MLP of Linear/Tanh/Sigmoid learns XOR", "[xor][training]") {
     const double cx[4] = {1, 1, -1, -1}, cy[4] = {1, -1, -1, 1};
     const int label[4] = {0, 1, 0, 1};
     const std::size_t n = 400;
-    Tensor<float> x = Tensor<float>::from_shape({n, 2}), y = Tensor<float>::from_shape({n, 1});
+    Array<float> x({n, 2});
+    Tensor<float> y = Tensor<float>::from_shape({n, 1});
     for (std::size_t i = 0; i < n; ++i) {
         const int q = static_cast<int>(i % 4);
         x(i, 0) = static_cast<float>(cx[q] + 0.4 * rng.normal());

@@ -1,102 +1,118 @@
-// Every cuDNN algorithm for every convolution of the five homework architectures: forward,
-// backward data and backward filter, fp32 (no TF32), timed with CUDA events. Also records what
-// cudnnFind and the heuristics pick. Writes JSON lines.
-#include <algorithm>
-#include <sstream>
+// The CUDA backend's convolution primitives on every convolution of the five homework
+// architectures: conv2d_forward, conv2d_backward_data and conv2d_backward_weights (with the
+// bias gradient), batch 50 by default, float32, timed with CUDA events on the backend's stream
+// (Context::get().stream()) after a warm-up that lets the backend choose its algorithms.
+// One JSON object per convolution per line; benchmarks/cuda/summarize_conv.py makes a table.
+// The backend's mode (deterministic by default; --nondeterministic sets
+// ANN_CUDA_NONDETERMINISTIC=1 before it starts) is recorded in every line.
+#include <cstdio>
 #include <iostream>
 
-#include "ann/io/atomic_file.hpp"
 #include "common.cuh"
 
-namespace cu = ann::cuda;
+namespace {
+
+const char* kUsage =
+    "usage: bench_cuda_conv --out OUT.jsonl [--batch 50] [--reps 50] [--warmup 5] [--nondeterministic]\n"
+    "Times the CUDA backend's conv2d_forward / conv2d_backward_data / conv2d_backward_weights on every\n"
+    "convolution of mlp_1, mlp_2, cnn_3, cnn_4, cnn_5 (CUDA events on the backend's stream), and writes\n"
+    "one JSON line per convolution: ms per call, host ms per call, GFLOP/s (2*N*O*OH*OW*C*k*k per call).\n"
+    "  --nondeterministic  let the backend use nondeterministic cuDNN engines (ANN_CUDA_NONDETERMINISTIC=1)\n"
+    "Exit codes: 0 done, 1 a failure (one line on stderr), 2 a bad command line, 77 no usable CUDA device.\n";
+
+ann::Array<float> random_on_gpu(const ann::Shape& s, ann::Rng& rng, float scale) {
+    ann::Tensor<float> t = ann::Tensor<float>::from_shape(s);
+    for (auto& v : t) v = scale * static_cast<float>(rng.normal());
+    return ann::Array<float>(std::move(t)).to(ann::Device::cuda);
+}
+
+nlohmann::ordered_json timing(double ms, double wall_ms, double flops) {
+    return {{"ms", ms}, {"wall_ms", wall_ms}, {"gflops", ms > 0 ? flops / (ms * 1e6) : 0.0}};
+}
+
+}  // namespace
 
 int main(int argc, char** argv) try {
-    const char* usage =
-        "usage: bench_cuda_conv OUT.jsonl [BATCH=50] [REPS=50]\n"
-        "Times each cuDNN algorithm (fwd, bwd-data, bwd-filter) per homework conv shape.\n";
-    if (bench::want_help(argc, argv, usage)) return 0;
-    if (argc < 2) {
-        std::cerr << usage;
-        return 2;
+    const bench::Args args(argc, argv, {"--out", "--batch", "--reps", "--warmup"}, {"--nondeterministic"});
+    if (args.help()) {
+        std::fputs(kUsage, stdout);
+        return 0;
     }
-    // Rewritten whole (io::write_file_atomic) after each record: complete lines or nothing.
-    const std::string out_path = argv[1];
-    std::ostringstream out;
-    ann::io::write_file_atomic(out_path, std::string());  // an unwritable path fails now
-    const std::size_t batch = argc > 2 ? std::stoul(argv[2]) : 50;
-    const int reps = argc > 3 ? std::stoi(argv[3]) : 50;
-    cu::Context& ctx = cu::Context::get();
-    cudnnHandle_t h = ctx.cudnn();
+    if (!args.has("--out")) throw bench::UsageError("--out OUT.jsonl is required (see --help)");
+    const int batch = int(args.whole("--batch", 50, 1, 4096));
+    const int reps = int(args.whole("--reps", 50, 1, 100000));
+    const int warmup = int(args.whole("--warmup", 5, 1, 1000));
+    bench::JsonLines out(args.str("--out", ""));
+    if (!bench::start_cuda(args.has("--nondeterministic"))) return 77;
+    const std::string device = ann::cuda::describe();
+    const char* mode = bench::cuda_deterministic() ? "deterministic" : "nondeterministic";
+    std::printf("%s, %s\n", device.c_str(), mode);
+
+    ann::Backend<float>& gpu = ann::backend<float>(ann::Device::cuda);
+    ann::Rng rng(11);
     std::vector<std::string> seen;
-    for (const auto& c : bench::homework_convs(batch)) {
-        const ann::Shape& x = c.x;
-        const int OH = int((x[2] + 2 * c.p - c.k) / c.s + 1), OW = int((x[3] + 2 * c.p - c.k) / c.s + 1);
-        const std::string key = std::to_string(x[1]) + "x" + std::to_string(x[2]) + "->" + std::to_string(c.o) + "k" + std::to_string(c.k);
-        const bool dup = std::find(seen.begin(), seen.end(), key) != seen.end();
-        seen.push_back(key);
-        cu::TensorDesc xd{int(x[0]), int(x[1]), int(x[2]), int(x[3])}, yd{int(x[0]), c.o, OH, OW};
-        cu::FilterDesc wd;
-        wd.set(c.o, int(x[1]), c.k, c.k);
-        cu::ConvDesc cd;
-        cd.set(c.p, c.s, false);
-        cu::DeviceTensor X({x[0], x[1], x[2], x[3]}), Y({x[0], std::size_t(c.o), std::size_t(OH), std::size_t(OW)}),
-            W({std::size_t(c.o), x[1], std::size_t(c.k), std::size_t(c.k)});
-        X.zero(ctx), Y.zero(ctx), W.zero(ctx);
-        const float one = 1, zero = 0;
-        // Some algorithms (FFT) ask for very large workspaces: skip those over 4 GiB, and record
-        // an allocation failure instead of ending the benchmark.
-        auto workspace = [&](std::size_t ws) -> void* {
-            if (ws > (std::size_t(4) << 30)) return nullptr;
-            try {
-                return ctx.workspace(ws);
-            } catch (const ann::Error&) {
-                return nullptr;
-            }
-        };
-        auto emit = [&](const char* dir, int algo, const char* status, double ms, std::size_t ws) {
-            out << "{\"arch\":\"" << c.arch << "\",\"layer\":" << c.layer << ",\"shape\":\"" << key << "\",\"duplicate\":" << (dup ? "true" : "false")
-                << ",\"batch\":" << batch << ",\"dir\":\"" << dir << "\",\"algo\":" << algo << ",\"status\":\"" << status
-                << "\",\"ms\":" << ms << ",\"workspace\":" << ws << "}\n";
-        };
-        for (int a = 0; a < CUDNN_CONVOLUTION_FWD_ALGO_COUNT; ++a) {
-            std::size_t ws = 0;
-            auto algo = cudnnConvolutionFwdAlgo_t(a);
-            if (cudnnGetConvolutionForwardWorkspaceSize(h, xd, wd, cd, yd, algo, &ws) != CUDNN_STATUS_SUCCESS) { emit("fwd", a, "unsupported", -1, 0); continue; }
-            void* p = workspace(ws);
-            if (ws > 0 && !p) { emit("fwd", a, "workspace too large", -1, ws); continue; }
-            if (cudnnConvolutionForward(h, &one, xd, X.data(), wd, W.data(), cd, algo, p, ws, &zero, yd, Y.data()) != CUDNN_STATUS_SUCCESS) { emit("fwd", a, "failed", -1, ws); continue; }
-            emit("fwd", a, "ok", bench::time_ms(ctx.stream(), 3, reps, [&] { ANN_CUDNN_CHECK(cudnnConvolutionForward(h, &one, xd, X.data(), wd, W.data(), cd, algo, p, ws, &zero, yd, Y.data())); }), ws);
-        }
-        for (int a = 0; a < CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT; ++a) {
-            std::size_t ws = 0;
-            auto algo = cudnnConvolutionBwdDataAlgo_t(a);
-            if (cudnnGetConvolutionBackwardDataWorkspaceSize(h, wd, yd, cd, xd, algo, &ws) != CUDNN_STATUS_SUCCESS) { emit("bwd_data", a, "unsupported", -1, 0); continue; }
-            void* p = workspace(ws);
-            if (ws > 0 && !p) { emit("bwd_data", a, "workspace too large", -1, ws); continue; }
-            if (cudnnConvolutionBackwardData(h, &one, wd, W.data(), yd, Y.data(), cd, algo, p, ws, &zero, xd, X.data()) != CUDNN_STATUS_SUCCESS) { emit("bwd_data", a, "failed", -1, ws); continue; }
-            emit("bwd_data", a, "ok", bench::time_ms(ctx.stream(), 3, reps, [&] { ANN_CUDNN_CHECK(cudnnConvolutionBackwardData(h, &one, wd, W.data(), yd, Y.data(), cd, algo, p, ws, &zero, xd, X.data())); }), ws);
-        }
-        for (int a = 0; a < CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT; ++a) {
-            std::size_t ws = 0;
-            auto algo = cudnnConvolutionBwdFilterAlgo_t(a);
-            if (cudnnGetConvolutionBackwardFilterWorkspaceSize(h, xd, yd, cd, wd, algo, &ws) != CUDNN_STATUS_SUCCESS) { emit("bwd_filter", a, "unsupported", -1, 0); continue; }
-            void* p = workspace(ws);
-            if (ws > 0 && !p) { emit("bwd_filter", a, "workspace too large", -1, ws); continue; }
-            if (cudnnConvolutionBackwardFilter(h, &one, xd, X.data(), yd, Y.data(), cd, algo, p, ws, &one, wd, W.data()) != CUDNN_STATUS_SUCCESS) { emit("bwd_filter", a, "failed", -1, ws); continue; }
-            emit("bwd_filter", a, "ok", bench::time_ms(ctx.stream(), 3, reps, [&] { ANN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, &one, xd, X.data(), yd, Y.data(), cd, algo, p, ws, &one, wd, W.data())); }), ws);
-        }
-        for (auto choice : {cu::ConvAlgoChoice::find, cu::ConvAlgoChoice::heuristic}) {
-            ctx.set_conv_algo_choice(choice);
-            const auto& pick = cu::conv_algos(ctx, cu::ConvKey::of(x, c.o, c.k, c.s, c.p), xd, wd, cd, yd);
-            out << "{\"arch\":\"" << c.arch << "\",\"layer\":" << c.layer << ",\"shape\":\"" << key << "\",\"pick\":\""
-                << (choice == cu::ConvAlgoChoice::find ? "find" : "heuristic") << "\",\"fwd\":" << int(pick.fwd)
-                << ",\"bwd_data\":" << int(pick.bwd_data) << ",\"bwd_filter\":" << int(pick.bwd_filter) << "}\n";
-        }
-        ctx.set_conv_algo_choice(cu::ConvAlgoChoice::find);
-        ann::io::write_file_atomic(out_path, out.str());
-        std::cout << c.arch << " layer " << c.layer << " " << key << " done\n";
+    for (const auto& c : bench::homework_convs(std::size_t(batch))) {
+        const ann::ConvGeometry g{int(c.x[1]), int(c.x[2]), int(c.x[3]), c.k, c.k, c.s, c.p};
+        const std::size_t N = c.x[0], O = std::size_t(c.o), OH = std::size_t(g.OH()), OW = std::size_t(g.OW());
+        const std::string shape = std::to_string(g.C) + "x" + std::to_string(g.H) + "x" + std::to_string(g.W) + "->" +
+                                  std::to_string(c.o) + " k" + std::to_string(c.k);
+        const bool duplicate = std::find(seen.begin(), seen.end(), shape) != seen.end();
+        seen.push_back(shape);
+
+        ann::Array<float> x = random_on_gpu(c.x, rng, 1.f);
+        ann::Array<float> w = random_on_gpu({O, c.x[1], std::size_t(c.k), std::size_t(c.k)}, rng, 0.1f);
+        ann::Array<float> b = random_on_gpu({O}, rng, 0.1f);
+        ann::Array<float> dy = random_on_gpu({N, O, OH, OW}, rng, 1.f);
+        ann::Array<float> y({N, O, OH, OW}, ann::Device::cuda), dx(c.x, ann::Device::cuda);
+        ann::Array<float> dw(w.shape(), ann::Device::cuda), db(b.shape(), ann::Device::cuda);
+        dw.zero();
+        db.zero();
+        auto state = gpu.make_conv_state();
+
+        const double flops = 2.0 * double(N) * double(O) * double(OH * OW) * double(g.rows());
+        double wf = 0, wd = 0, ww = 0;
+        const double fwd = bench::time_ms(warmup, reps, [&] {
+            gpu.conv2d_forward(x.data(), w.data(), b.data(), y.data(), int(N), c.o, g, *state);
+        }, &wf);
+        const double bwd_data = bench::time_ms(warmup, reps, [&] {
+            gpu.conv2d_backward_data(dy.data(), w.data(), dx.data(), int(N), c.o, g, *state);
+        }, &wd);
+        // Accumulates into dw and db on every call (as in training between two zero_grad calls).
+        const double bwd_weights = bench::time_ms(warmup, reps, [&] {
+            gpu.conv2d_backward_weights(x.data(), dy.data(), dw.data(), db.data(), int(N), c.o, g, *state);
+        }, &ww);
+        ann::memory(ann::Device::cuda).synchronize();
+
+        out.add({{"bench", "conv"},
+                 {"device", device},
+                 {"mode", mode},
+                 {"arch", c.arch},
+                 {"layer", c.layer},
+                 {"shape", shape},
+                 {"duplicate", duplicate},
+                 {"N", N},
+                 {"C", g.C},
+                 {"H", g.H},
+                 {"W", g.W},
+                 {"O", c.o},
+                 {"k", c.k},
+                 {"stride", c.s},
+                 {"pad", c.p},
+                 {"OH", OH},
+                 {"OW", OW},
+                 {"reps", reps},
+                 {"gflop_per_call", flops / 1e9},
+                 {"fwd", timing(fwd, wf, flops)},
+                 {"bwd_data", timing(bwd_data, wd, flops)},
+                 {"bwd_weights", timing(bwd_weights, ww, flops)}});
+        std::printf("%-5s layer %d  %-16s fwd %.4f ms  bwd_data %.4f ms  bwd_weights %.4f ms\n", c.arch.c_str(),
+                    c.layer, shape.c_str(), fwd, bwd_data, bwd_weights);
+        std::fflush(stdout);
     }
     return 0;
+} catch (const bench::UsageError& e) {
+    std::cerr << "bench_cuda_conv: " << e.what() << '\n';
+    return 2;
 } catch (const std::exception& e) {
     std::cerr << "bench_cuda_conv: " << e.what() << '\n';
     return 1;

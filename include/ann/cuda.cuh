@@ -1,15 +1,7 @@
 #pragma once
-// Umbrella header of the CUDA backend (float32; compile with nvcc, link ann::cuda).
+// Umbrella header of the CUDA backend (float32; compile with nvcc, link ann::cuda): the whole
+// library plus the CUDA implementation of the backend primitives. Include it in one
+// nvcc-compiled file of a program and call ann::cuda::enable() before asking for Device::cuda.
 // CPU-only programs include ann/ann.hpp and never need the CUDA toolkit.
 #include "ann/ann.hpp"
-#include "ann/backend/cuda/check.hpp"
-#include "ann/backend/cuda/context.hpp"
-#include "ann/backend/cuda/conv_algos.hpp"
-#include "ann/backend/cuda/dataset.cuh"
-#include "ann/backend/cuda/device_tensor.hpp"
-#include "ann/backend/cuda/kernels.cuh"
-#include "ann/backend/cuda/layers.cuh"
-#include "ann/backend/cuda/loss.cuh"
-#include "ann/backend/cuda/model.cuh"
-#include "ann/backend/cuda/optim.cuh"
-#include "ann/backend/cuda/train.cuh"
+#include "ann/backend/cuda/backend.cuh"

@@ -7,6 +7,7 @@
 // between host and device. A host Tensor converts implicitly to a CPU Array (a host copy, or a
 // move), so layer.forward(tensor) works in host code as it always did.
 #include <cstddef>
+#include <initializer_list>
 #include <utility>
 
 #include "ann/backend/registry.hpp"
@@ -19,6 +20,8 @@ class Array {
 public:
     Array() = default;
     explicit Array(const Shape& shape, Device d = Device::cpu) : device_(d) { resize(shape); }
+    // Array<float>({50, 10}) is a shape, never a 1-D tensor holding 50 and 10.
+    explicit Array(std::initializer_list<std::size_t> shape, Device d = Device::cpu) : Array(Shape(shape), d) {}
     Array(const Tensor<T>& host) : host_(host), shape_(shape_of(host)) {}  // NOLINT: implicit on purpose
     Array(Tensor<T>&& host) : host_(std::move(host)), shape_(shape_of(host_)) {}  // NOLINT
     ~Array() { release(); }
@@ -189,8 +192,10 @@ private:
 
 // `host` itself on the CPU; otherwise its copy in `staging` on device d (the one explicit copy
 // of a batch to a GPU, into a buffer reused from step to step).
+// (Not inlined: GCC 12 inlines it into callers whose Arrays it then mistakes for zero-length
+// arrays and warns, -Warray-bounds; the call costs nothing next to a batch copy.)
 template <class T>
-const Array<T>& staged_on(Device d, const Array<T>& host, Array<T>& staging) {
+[[gnu::noinline]] const Array<T>& staged_on(Device d, const Array<T>& host, Array<T>& staging) {
     if (host.device() == d) return host;
     staging.ensure(host.shape(), d);
     staging.copy_from(host);

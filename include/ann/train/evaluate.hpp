@@ -55,10 +55,11 @@ public:
         for (std::size_t start = 0; start < idx.size(); start += batch_) {
             const std::size_t n = std::min(batch_, idx.size() - start);
             data::fill_batch(set, idx.data() + start, n, x_, y_);
-            const Array<T>& out = model_.forward(staged_on(model_.device(), x_, x_device_));
-            const Array<T>& logits = staged_on(Device::cpu, out, logits_host_);
+            const Array<T>& logits = model_.forward(staged_on(model_.device(), x_, x_device_));
+            const Tensor<T> copied = logits.device() == Device::cpu ? Tensor<T>() : logits.to_host();
+            const T* z = logits.device() == Device::cpu ? logits.data() : copied.data();
             const std::size_t K = logits.dim(1);
-            for (std::size_t b = 0; b < n; ++b) correct += argmax_row(logits.data() + b * K, K) == y_[b];
+            for (std::size_t b = 0; b < n; ++b) correct += argmax_row(z + b * K, K) == y_[b];
         }
         return 100.0 * static_cast<double>(correct) / static_cast<double>(idx.size());
     }
@@ -66,7 +67,7 @@ public:
 private:
     Sequential<T> model_;
     std::size_t batch_;
-    Array<T> x_, x_device_, logits_host_;
+    Array<T> x_, x_device_;
     std::vector<long> y_;
 };
 

@@ -26,6 +26,16 @@
 #define ANN_HAVE_AVX512_KERNELS 0
 #endif
 
+// `#pragma GCC unroll n` for the host compiler; nvcc's front end does not know the pragma and
+// warns (these headers are also read by the .cu files of the CUDA targets), so there it is
+// left out (a hint only: the results are the same).
+#define ANN_PRAGMA(x) _Pragma(#x)
+#if defined(__CUDACC__)
+#define ANN_GCC_UNROLL(n)
+#else
+#define ANN_GCC_UNROLL(n) ANN_PRAGMA(GCC unroll n)
+#endif
+
 namespace ann::cpu {
 
 inline bool have_avx512() {
@@ -48,7 +58,7 @@ __attribute__((target("avx512f,fma"))) inline void direct_block(const float* x, 
                                                                 const float* wt, int O, int o0, int p0, int full,
                                                                 float* out, int out_stride) {
     __m512 acc0[OB], acc1[OB];
-#pragma GCC unroll 8
+ANN_GCC_UNROLL(8)
     for (int o = 0; o < OB; ++o) acc0[o] = acc1[o] = _mm512_setzero_ps();
     const int left = full - p0;
     const __mmask16 m0 = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << std::max(left, 0)) - 1);
@@ -62,7 +72,7 @@ __attribute__((target("avx512f,fma"))) inline void direct_block(const float* x, 
                 const float* xp = xc + i * W + j;
                 const __m512 v0 = _mm512_maskz_loadu_ps(m0, xp);
                 const __m512 v1 = _mm512_maskz_loadu_ps(m1, xp + 16);
-#pragma GCC unroll 8
+ANN_GCC_UNROLL(8)
                 for (int o = 0; o < OB; ++o) {
                     const __m512 wo = _mm512_set1_ps(w[o]);
                     acc0[o] = _mm512_fmadd_ps(wo, v0, acc0[o]);
@@ -70,7 +80,7 @@ __attribute__((target("avx512f,fma"))) inline void direct_block(const float* x, 
                 }
             }
     }
-#pragma GCC unroll 8
+ANN_GCC_UNROLL(8)
     for (int o = 0; o < OB; ++o) {
         _mm512_mask_storeu_ps(out + std::size_t(o) * out_stride + p0, m0, acc0[o]);
         _mm512_mask_storeu_ps(out + std::size_t(o) * out_stride + p0 + 16, m1, acc1[o]);

@@ -23,9 +23,9 @@ __attribute__((target("avx512f,fma"))) inline void wgrad_block(const float* dyz,
                                                                int kh, int kw, int full, int o0, int r0, int R,
                                                                float* out) {
     __m512 acc[OB][RB];
-#pragma GCC unroll 8
+ANN_GCC_UNROLL(8)
     for (int o = 0; o < OB; ++o)
-#pragma GCC unroll 2
+ANN_GCC_UNROLL(2)
         for (int r = 0; r < RB; ++r) acc[o][r] = _mm512_setzero_ps();
     const float* xr[RB];
     for (int r = 0; r < RB; ++r) {
@@ -36,12 +36,12 @@ __attribute__((target("avx512f,fma"))) inline void wgrad_block(const float* dyz,
         const int left = full - p;
         const __mmask16 m = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
         __m512 xv[RB];
-#pragma GCC unroll 2
+ANN_GCC_UNROLL(2)
         for (int r = 0; r < RB; ++r) xv[r] = _mm512_maskz_loadu_ps(m, xr[r] + p);
-#pragma GCC unroll 8
+ANN_GCC_UNROLL(8)
         for (int o = 0; o < OB; ++o) {
             const __m512 d = _mm512_maskz_loadu_ps(m, dyz + std::size_t(o0 + o) * full + p);
-#pragma GCC unroll 2
+ANN_GCC_UNROLL(2)
             for (int r = 0; r < RB; ++r) acc[o][r] = _mm512_fmadd_ps(d, xv[r], acc[o][r]);
         }
     }
@@ -49,9 +49,9 @@ __attribute__((target("avx512f,fma"))) inline void wgrad_block(const float* dyz,
     // GCC 12's _mm512_reduce_add_ps, made GCC keep acc in memory inside the loop, and the
     // latter also trips -Wuninitialized in GCC's own header.)
     alignas(64) float t[OB * RB][16];
-#pragma GCC unroll 8
+ANN_GCC_UNROLL(8)
     for (int o = 0; o < OB; ++o)
-#pragma GCC unroll 2
+ANN_GCC_UNROLL(2)
         for (int r = 0; r < RB; ++r) _mm512_store_ps(t[o * RB + r], acc[o][r]);
     for (int o = 0; o < OB; ++o)
         for (int r = 0; r < RB; ++r) {

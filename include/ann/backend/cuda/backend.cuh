@@ -154,28 +154,35 @@ public:
 private:
     // Targets arrive on the host as long; the kernels read int32 from device scratch. A target
     // outside [0, K) would be an out-of-bounds read on the GPU, so it is refused here even
-    // though the caller checks too.
+    // though the caller checks too. The backward pass usually gets the forward's targets again:
+    // then the copy on the device is reused (and nothing waits).
     const std::int32_t* upload_targets(const long* targets, std::size_t N, std::size_t K) {
-        host_targets_.resize(N);
+        bool same = targets_valid_ && host_targets_.size() == N;
         for (std::size_t n = 0; n < N; ++n) {
             if (targets[n] < 0 || static_cast<std::size_t>(targets[n]) >= K)
                 fail("cuda softmax cross-entropy: target ", targets[n], " of row ", n, " is outside [0, ", K, ")");
-            host_targets_[n] = static_cast<std::int32_t>(targets[n]);
+            same = same && host_targets_[n] == static_cast<std::int32_t>(targets[n]);
         }
+        if (same) return static_cast<const std::int32_t*>(targets_.data());
+        targets_valid_ = false;
+        host_targets_.resize(N);
+        for (std::size_t n = 0; n < N; ++n) host_targets_[n] = static_cast<std::int32_t>(targets[n]);
+        // Queued kernels may still read the previous targets from this buffer; the copy, queued
+        // on the same stream, runs after them (and reserve() waits before replacing the buffer).
         void* d = targets_.reserve(N * sizeof(std::int32_t), ctx_.stream());
-        // The stream may still be reading the previous targets from this buffer (queued
-        // kernels); a copy queued on the same stream runs after them.
         ANN_CUDA_CHECK(cudaMemcpyAsync(d, host_targets_.data(), N * sizeof(std::int32_t), cudaMemcpyHostToDevice,
                                        ctx_.stream()));
-        // Pageable source: the copy is staged before cudaMemcpyAsync returns, but wait anyway so
-        // host_targets_ can be overwritten by the next call whatever the driver does.
+        // From pageable memory the driver may still be reading host_targets_ after the call
+        // returns; wait, so the next call may overwrite it.
         ctx_.synchronize();
+        targets_valid_ = true;
         return static_cast<const std::int32_t*>(d);
     }
 
     Context& ctx_;
     DeviceScratch targets_, row_values_;
-    std::vector<std::int32_t> host_targets_;
+    std::vector<std::int32_t> host_targets_;  // what targets_ holds when targets_valid_
+    bool targets_valid_ = false;
     std::vector<T> host_rows_;
 };
 

@@ -302,7 +302,8 @@ inline std::unique_ptr<ConvPlan> build_conv_plan(Context& ctx, ConvOp op, int N,
         BackendDescriptor heur(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
         ANN_CUDNN_CHECK(cudnnBackendSetAttribute(heur.get(), CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH,
                                                  CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph_d));
-        ANN_CUDNN_CHECK(cudnnBackendSetAttribute(heur.get(), CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &mode));
+        ANN_CUDNN_CHECK(
+            cudnnBackendSetAttribute(heur.get(), CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &mode));
 #if CUDNN_VERSION >= 90800
         cudnnBackendDescriptor_t device_prop = ctx.cudnn_device_properties();
         ANN_CUDNN_CHECK(cudnnBackendSetAttribute(heur.get(), CUDNN_ATTR_ENGINEHEUR_DEVICEPROP,
@@ -378,7 +379,8 @@ inline void execute(Context& ctx, const ConvPlan& plan, const void* x, const voi
     const std::int64_t uids[3] = {conv_uid::x, conv_uid::w, conv_uid::y};
     void* pointers[3] = {const_cast<void*>(x), const_cast<void*>(w), const_cast<void*>(y)};
     BackendDescriptor pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
-    ANN_CUDNN_CHECK(cudnnBackendSetAttribute(pack.get(), CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 3, uids));
+    ANN_CUDNN_CHECK(
+        cudnnBackendSetAttribute(pack.get(), CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 3, uids));
     ANN_CUDNN_CHECK(
         cudnnBackendSetAttribute(pack.get(), CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 3, pointers));
     ANN_CUDNN_CHECK(

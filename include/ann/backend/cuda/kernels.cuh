@@ -259,11 +259,15 @@ template <class T>
 void activation_forward(ActivationKind f, const T* x, T* y, std::size_t n, cudaStream_t s) {
     if (n == 0) return;
     switch (f) {
-        case ActivationKind::relu: activation_forward_kernel<ReluOp, T><<<blocks_for(n), kThreads, 0, s>>>(x, y, n); break;
+        case ActivationKind::relu:
+            activation_forward_kernel<ReluOp, T><<<blocks_for(n), kThreads, 0, s>>>(x, y, n);
+            break;
         case ActivationKind::sigmoid:
             activation_forward_kernel<SigmoidOp, T><<<blocks_for(n), kThreads, 0, s>>>(x, y, n);
             break;
-        case ActivationKind::tanh: activation_forward_kernel<TanhOp, T><<<blocks_for(n), kThreads, 0, s>>>(x, y, n); break;
+        case ActivationKind::tanh:
+            activation_forward_kernel<TanhOp, T><<<blocks_for(n), kThreads, 0, s>>>(x, y, n);
+            break;
     }
     ANN_CUDA_CHECK_LAUNCH("activation_forward_kernel");
 }
