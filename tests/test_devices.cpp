@@ -13,6 +13,7 @@
 #include "ann/ann.hpp"
 #include "ann/train/checkpoint.hpp"
 #include "ann/train/run.hpp"
+#include "cifar_test_util.hpp"
 
 using namespace ann;
 
@@ -49,14 +50,7 @@ struct StandInDevice {
     }
 };
 
-data::CifarSet synthetic_set(std::size_t n, std::uint64_t seed) {
-    data::CifarSet s;
-    Rng rng(seed);
-    s.pixels.resize(n * data::kCifarImageBytes);
-    for (auto& p : s.pixels) p = static_cast<std::uint8_t>(rng.below(256));
-    for (std::size_t i = 0; i < n; ++i) s.labels.push_back(static_cast<std::uint8_t>(rng.below(10)));
-    return s;
-}
+using testutil::synthetic_set;
 
 struct Setup {
     data::CifarSet set = synthetic_set(120, 5);

@@ -57,19 +57,7 @@ TEST_CASE("tensor_to_json nests arrays along the shape", "[train][io]") {
 }
 
 namespace {
-// A synthetic image set: the class is encoded in the mean brightness, so a network can learn it.
-data::CifarSet synthetic_set(std::size_t n, std::uint64_t seed) {
-    data::CifarSet s;
-    Rng r(seed);
-    s.labels.resize(n);
-    s.pixels.resize(n * data::kCifarImageBytes);
-    for (std::size_t i = 0; i < n; ++i) {
-        s.labels[i] = static_cast<std::uint8_t>(i % 10);
-        for (std::size_t k = 0; k < data::kCifarImageBytes; ++k)
-            s.pixels[i * data::kCifarImageBytes + k] = static_cast<std::uint8_t>(s.labels[i] * 20 + r.below(60));
-    }
-    return s;
-}
+using testutil::synthetic_set;
 
 train::Run<float> make_run(const std::string& arch, std::uint64_t seed, double lr) {
     train::Run<float> r;

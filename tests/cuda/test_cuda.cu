@@ -21,6 +21,7 @@
 #include "ann/cuda.cuh"
 #include "ann/train/checkpoint.hpp"
 #include "ann/train/run.hpp"
+#include "../cifar_test_util.hpp"
 
 namespace {
 
@@ -215,14 +216,7 @@ TEST_CASE("SGD (plain, first momentum step, later steps) and Adam updates", "[pr
 
 // ---- models: one model, one loop, two devices ---------------------------------------------
 
-ann::data::CifarSet synthetic_set(std::size_t n, std::uint64_t seed) {
-    ann::data::CifarSet s;
-    ann::Rng rng(seed);
-    s.pixels.resize(n * ann::data::kCifarImageBytes);
-    for (auto& p : s.pixels) p = static_cast<std::uint8_t>(rng.below(256));
-    for (std::size_t i = 0; i < n; ++i) s.labels.push_back(static_cast<std::uint8_t>(rng.below(10)));
-    return s;
-}
+using testutil::synthetic_set;
 
 // 120 images in batches of 50: two full batches and a partial one of 20 per epoch.
 std::unique_ptr<ann::train::Run<float>> train_on(Device d, const std::string& arch, bool adam, std::size_t epochs,

@@ -88,6 +88,12 @@ struct ConvPlan {
 // gradient's per-image partial sums.
 struct CudaConvState final : BackendState {
     using Key = std::array<std::int64_t, 13>;
+    // Queued executions may still use the plans (and cuDNN frees what a plan owns with its
+    // descriptor): wait for them before the plans go. Only plans built here need the wait, and
+    // plans exist only once the context does.
+    ~CudaConvState() override {
+        if (!plans.empty()) ANN_CUDA_NOTHROW(cudaStreamSynchronize(Context::get().stream()));
+    }
     std::map<Key, std::unique_ptr<ConvPlan>> plans;
     DeviceScratch bias_partials;
 };
