@@ -79,7 +79,41 @@ TEST_CASE("gradcheck a whole Sequential CNN", "[gradcheck]") {
     m.emplace<Sigmoid<double>>();
     m.emplace<Flatten<double>>();
     m.emplace<Linear<double>>(2 * 2 * 2, 3, true, init);
+    m.requires_input_grad(true);  // a Sequential skips its input gradient unless asked
     check(m, {2, 2, 6, 6}, 41);
+}
+
+TEST_CASE("a Sequential skips its input gradient by default, with the same parameter gradients", "[gradcheck][contract]") {
+    // Flatten, Linear (the first layer with parameters), Tanh, then a nested Sequential block,
+    // which must still get (and pass on) full gradients.
+    auto build = [](Rng& r) {
+        Sequential<double> m;
+        m.emplace<Flatten<double>>();
+        m.emplace<Linear<double>>(12, 5, true, r);
+        m.emplace<Tanh<double>>();
+        auto& block = m.emplace<Sequential<double>>();
+        block.emplace<Linear<double>>(5, 4, true, r);
+        block.emplace<Sigmoid<double>>();
+        m.emplace<Linear<double>>(4, 3, true, r);
+        return m;
+    };
+    Rng r1(6), r2(6), data(7);
+    Sequential<double> skipping = build(r1), full = build(r2);
+    full.requires_input_grad(true);
+    CHECK_FALSE(skipping.requires_input_grad());
+    const auto x = random_tensor({2, 3, 2, 2}, data);
+    const auto dy = random_tensor({2, 3}, data);
+    skipping.forward(x);
+    CHECK(skipping.backward(dy).size() == 0);
+    CHECK_FALSE(skipping[1].requires_input_grad());  // the first Linear: parameters only
+    CHECK(skipping[3].requires_input_grad());        // the block after it: full gradients
+    full.forward(x);
+    CHECK(full.backward(dy).shape() == Shape{2, 3, 2, 2});
+    auto ps = skipping.parameters(), pf = full.parameters();
+    REQUIRE(ps.size() == pf.size());
+    for (std::size_t i = 0; i < ps.size(); ++i) CHECK((ps[i]->grad.host() == pf[i]->grad.host()));
+    // And those gradients are right: the full model passes the finite-difference check.
+    check(full, {2, 3, 2, 2}, 42);
 }
 
 TEST_CASE("parameter gradients accumulate, input gradients are overwritten", "[gradcheck][contract]") {

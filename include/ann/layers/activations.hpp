@@ -29,6 +29,7 @@ public:
 
     const Array<T>& backward(const Array<T>& dy) override {
         this->check_grad_shape(dy, y_);
+        if (!this->input_grad_) return this->no_input_grad_;
         this->place(dx_, y_.shape());
         this->ops().activation_backward(F, y_.data(), dy.data(), dx_.data(), y_.size());
         return dx_;

@@ -72,10 +72,11 @@ public:
         if (x_.dimension() != 4 || x_.dim(0) != dy.dim(0))
             fail(name(), ": backward needs a forward in training mode first (call train())");
         const int N = int(x_.dim(0));
-        this->place(dx_, x_.shape());
         auto& ops = this->ops();
         ops.conv2d_backward_weights(x_.data(), dy.data(), weight_.grad.data(), has_bias_ ? bias_.grad.data() : nullptr,
                                     N, int(O_), g_, state());
+        if (!this->input_grad_) return this->no_input_grad_;
+        this->place(dx_, x_.shape());
         ops.conv2d_backward_data(dy.data(), weight_.value.data(), dx_.data(), N, int(O_), g_, state());
         return dx_;
     }

@@ -21,6 +21,7 @@ public:
     }
     const Array<T>& backward(const Array<T>& dy) override {
         this->check_grad_shape(dy, y_);
+        if (!this->input_grad_) return this->no_input_grad_;
         this->place(dx_, x_shape_);
         dx_.copy_from(dy);
         return dx_;

@@ -7,6 +7,9 @@
 //   name()       -> "Conv2d(3, 16, kernel_size=3)"-style description used in error messages.
 //   output_shape(input_shape) -> throws ann::Error if the input shape is not accepted.
 //   parameters() -> the layer's trainable tensors, in PyTorch's order (weight, then bias).
+// Input gradient: requires_input_grad(false) tells a layer that nothing will read dx; its
+// backward then adds the parameter gradients only and returns an empty Array (Sequential
+// does this for its first layers, see layers/sequential.hpp).
 // Shapes are NCHW for images and (N, features) for vectors; each layer documents its own.
 //
 // Devices: a layer is built on the CPU; to(Device::cuda) moves its parameters (explicit copies)
@@ -48,6 +51,10 @@ public:
     }
     Device device() const { return device_; }
 
+    // Whether backward computes the gradient of the input (default: yes).
+    virtual void requires_input_grad(bool on) { input_grad_ = on; }
+    bool requires_input_grad() const { return input_grad_; }
+
     void zero_grad() {
         for (auto* p : parameters()) p->zero_grad();
     }
@@ -59,7 +66,9 @@ public:
 
 protected:
     bool training_ = true;
+    bool input_grad_ = true;
     Device device_ = Device::cpu;
+    Array<T> no_input_grad_;  // what backward returns when the input gradient is not wanted
 
     Backend<T>& ops() const { return backend<T>(device_); }
 

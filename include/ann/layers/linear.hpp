@@ -60,6 +60,7 @@ public:
         // dW += dy^T x ; db += sum_n dy ; dx = dy W
         ops.gemm(true, false, out_, in_, N, T(1), dy.data(), out_, x_.data(), in_, T(1), weight_.grad.data(), in_);
         if (has_bias_) ops.add_column_sums(dy.data(), bias_.grad.data(), dy.dim(0), out_);
+        if (!this->input_grad_) return this->no_input_grad_;
         this->place(dx_, x_.shape());
         ops.gemm(false, false, N, in_, out_, T(1), dy.data(), out_, weight_.value.data(), in_, T(0), dx_.data(), in_);
         return dx_;

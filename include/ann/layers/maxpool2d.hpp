@@ -41,6 +41,7 @@ public:
 
     const Array<T>& backward(const Array<T>& dy) override {
         this->check_grad_shape(dy, y_);
+        if (!this->input_grad_) return this->no_input_grad_;
         this->place(dx_, x_shape_);
         this->ops().maxpool_backward(dy.data(), argmax_.data(), dx_.data(), x_shape_[0] * x_shape_[1],
                                      int(x_shape_[2]), int(x_shape_[3]), int(y_.dim(2)), int(y_.dim(3)));

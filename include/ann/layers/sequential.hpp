@@ -1,6 +1,13 @@
 #pragma once
 // Sequential: layers applied in order, like torch.nn.Sequential. Its backward runs the
 // layers' backward in reverse order: model.backward(loss.backward()).
+//
+// Like PyTorch, where a batch does not require grad, a Sequential does NOT compute the gradient
+// of its input by default: backward stops at its first layer with parameters, which computes its
+// parameter gradients but not its input gradient (that is a whole backward-data pass of the first
+// convolution, or the largest GEMM of an MLP's step, that nothing reads), and returns an empty
+// Array. requires_input_grad(true) restores the full pass (gradient checks, a Sequential used as
+// a block after other layers: an enclosing Sequential sets this for its inner blocks itself).
 #include <memory>
 #include <sstream>
 #include <utility>
@@ -12,7 +19,7 @@ namespace ann {
 template <class T>
 class Sequential : public Layer<T> {
 public:
-    Sequential() = default;
+    Sequential() { this->input_grad_ = false; }
 
     template <class L, class... Args>
     L& emplace(Args&&... args) {
@@ -50,9 +57,13 @@ public:
 
     const Array<T>& backward(const Array<T>& dy) override {
         if (layers_.empty()) fail("Sequential: backward on an empty model");
+        // Without an input gradient, nothing before the first layer with parameters needs
+        // one: the pass ends there.
+        const std::size_t first = this->input_grad_ ? 0 : first_parametric_index();
+        for (std::size_t i = first; i < layers_.size(); ++i) layers_[i]->requires_input_grad(this->input_grad_ || i > first);
         const Array<T>* cur = &dy;
-        for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) cur = &(*it)->backward(*cur);
-        return *cur;
+        for (std::size_t i = layers_.size(); i-- > first;) cur = &layers_[i]->backward(*cur);
+        return first == 0 ? *cur : this->no_input_grad_;
     }
 
     std::vector<Parameter<T>*> parameters() override {
@@ -70,6 +81,13 @@ public:
     void train(bool on = true) override {
         Layer<T>::train(on);
         for (auto& l : layers_) l->train(on);
+    }
+
+    // Index of the first layer that has parameters (the number of layers if none has).
+    std::size_t first_parametric_index() {
+        for (std::size_t i = 0; i < layers_.size(); ++i)
+            if (!layers_[i]->parameters().empty()) return i;
+        return layers_.size();
     }
 
     // The first layer that has parameters (the homework reads its weights and gradient).
