@@ -142,6 +142,13 @@ public:
         if (size()) memory(device_).to_host(t.data(), dev_, size() * sizeof(T));
         return t;
     }
+    // The values as a host tensor: this array's own on the CPU (no copy); a GPU array's are
+    // copied into `copy` first. For code that reads values on the host whatever the device.
+    const Tensor<T>& host_values(Tensor<T>& copy) const {
+        if (device_ == Device::cpu) return host_;
+        copy = to_host();
+        return copy;
+    }
     // Moves this array to device d (a no-op when it is there already).
     void move_to(Device d) {
         if (d != device_) *this = to(d);
@@ -205,8 +212,8 @@ template <class T>
 // Sum of squares, in double, for norms of gradients on any device (copied to the host first).
 template <class T>
 double sum_of_squares(const Array<T>& a) {
-    const Tensor<T> h = a.device() == Device::cpu ? Tensor<T>() : a.to_host();
-    const T* p = a.device() == Device::cpu ? a.data() : h.data();
+    Tensor<T> copy;
+    const T* p = a.host_values(copy).data();
     double s = 0;
     for (std::size_t i = 0; i < a.size(); ++i) s += static_cast<double>(p[i]) * p[i];
     return s;

@@ -56,10 +56,8 @@ void write_tensor_record(ByteWriter& w, const std::string& name, const Tensor<T>
 // A parameter or optimizer state on any device (a GPU's is copied to the host first).
 template <class T>
 void write_tensor_record(ByteWriter& w, const std::string& name, const Array<T>& a) {
-    if (a.device() == Device::cpu)
-        write_tensor_record(w, name, a.host());
-    else
-        write_tensor_record(w, name, a.to_host());
+    Tensor<T> copy;
+    write_tensor_record(w, name, a.host_values(copy));
 }
 
 inline TensorRecord read_tensor_record(ByteReader& r, const std::string& what) {

@@ -56,8 +56,8 @@ public:
             const std::size_t n = std::min(batch_, idx.size() - start);
             data::fill_batch(set, idx.data() + start, n, x_, y_);
             const Array<T>& logits = model_.forward(staged_on(model_.device(), x_, x_device_));
-            const Tensor<T> copied = logits.device() == Device::cpu ? Tensor<T>() : logits.to_host();
-            const T* z = logits.device() == Device::cpu ? logits.data() : copied.data();
+            Tensor<T> copy;
+            const T* z = logits.host_values(copy).data();
             const std::size_t K = logits.dim(1);
             for (std::size_t b = 0; b < n; ++b) correct += argmax_row(z + b * K, K) == y_[b];
         }

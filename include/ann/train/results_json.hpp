@@ -55,7 +55,8 @@ inline Json read_json(const std::string& path) { return io::read_json(path); }
 // The same for an array on any device (a GPU's is copied to the host first).
 template <class T>
 Json tensor_to_json(const Array<T>& a) {
-    return a.device() == Device::cpu ? tensor_to_json(a.host()) : tensor_to_json(a.to_host());
+    Tensor<T> copy;
+    return tensor_to_json(a.host_values(copy));
 }
 
 }  // namespace ann::train
