@@ -4,9 +4,10 @@
 // slow), `im2col` (conv_im2col.hpp) and `dispatch` (the entry points of conv2d.hpp that the
 // layers call: the direct kernels conv_direct_avx512.hpp / conv_wgrad_avx512.hpp, except
 // backward-data of shapes where conv2d.hpp falls back to im2col).
-// Counters: GFLOPs = useful FLOPs (2*N*O*C*kh*kw*OH*OW per pass) per second; pct_peak = that
-// as a percentage of this machine's sgemm peak, measured first in the same binary (a 2048^3
-// sgemm through the same OpenBLAS, with its own threading at the same thread count).
+// Counters: GFLOPs = useful FLOPs (2*N*O*C*kh*kw*OH*OW per pass, direct-convolution FLOPs, so a
+// kernel that needs fewer multiplies counts the ones it saved) per second; pct_fma and pct_peak =
+// that as a percentage of the cores' FMA peak and of the sgemm peak, both measured first in the
+// same binary (benchmarks/machine_peak.hpp), with the same thread count.
 //   bench_conv [--ann_threads=N] [Google Benchmark flags, e.g. --benchmark_filter=fwd]
 #include <benchmark/benchmark.h>
 
@@ -20,6 +21,7 @@
 #include "ann/backend/cpu/conv2d.hpp"
 #include "ann/backend/cpu/conv_reference.hpp"
 #include "ann/core/rng.hpp"
+#include "machine_peak.hpp"
 
 namespace {
 using ann::cpu::ConvGeometry;
@@ -35,29 +37,11 @@ const ConvCase kCases[] = {
     {"cnn5.4", 8, 26, 16, 3},        {"cnn5.5", 16, 12, 16, 3}, {"cnn5.6", 16, 10, 8, 3},
 };
 
-double g_peak_gflops = 0;
-
-double measure_sgemm_peak(int threads) {
-    const int n = 2048;
-    std::vector<float> a(std::size_t(n) * n), b(a.size()), c(a.size());
-    ann::Rng rng(1);
-    for (auto& v : a) v = float(rng.uniform(-1, 1));
-    for (auto& v : b) v = float(rng.uniform(-1, 1));
-    ann::cpu::gemm<float>(false, false, n, n, n, 1.f, a.data(), n, b.data(), n, 0.f, c.data(), n);  // pins BLAS to 1
-    openblas_set_num_threads(threads);
-    double best = 1e300;
-    for (int rep = 0; rep < 5; ++rep) {
-        const auto t0 = std::chrono::steady_clock::now();
-        cxxblas::gemm(cxxblas::RowMajor, cxxblas::NoTrans, cxxblas::NoTrans, n, n, n, 1.f, a.data(), n, b.data(), n,
-                      0.f, c.data(), n);
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    openblas_set_num_threads(1);
-    return 2.0 * n * n * n / best * 1e-9;
-}
+double g_peak_gflops = 0;  // sgemm peak
+double g_fma_gflops = 0;   // FMA peak (machine_peak.hpp)
 
 enum class Pass { fwd, bwd_data, bwd_weights };
-enum class Impl { direct, im2col, dispatch };
+enum class Impl { direct, im2col, dispatch, winograd };
 
 void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl) {
     const ConvGeometry g{cc.C, cc.H, cc.H, cc.k, cc.k, 1, 0};
@@ -75,6 +59,8 @@ void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl)
                     ann::cpu::conv2d_forward_reference(x.data(), w.data(), b.data(), y.data(), N, cc.O, g);
                 else if (impl == Impl::dispatch)
                     ann::cpu::conv2d_forward(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work);
+                else if (impl == Impl::winograd)
+                    ann::cpu::conv2d_winograd_forward(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work);
                 else
                     ann::cpu::conv2d_forward_im2col(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work);
                 benchmark::DoNotOptimize(y.data());
@@ -84,6 +70,8 @@ void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl)
                     ann::cpu::conv2d_backward_data_reference(dy.data(), w.data(), dx.data(), N, cc.O, g);
                 else if (impl == Impl::dispatch)
                     ann::cpu::conv2d_backward_data(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
+                else if (impl == Impl::winograd)
+                    ann::cpu::conv2d_winograd_backward_data(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
                 else
                     ann::cpu::conv2d_backward_data_im2col(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
                 benchmark::DoNotOptimize(dx.data());
@@ -105,6 +93,8 @@ void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl)
     state.counters["GFLOPs"] = benchmark::Counter(gflop, benchmark::Counter::kIsIterationInvariantRate);
     state.counters["pct_peak"] =
         benchmark::Counter(100.0 * gflop / g_peak_gflops, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["pct_fma"] =
+        benchmark::Counter(100.0 * gflop / g_fma_gflops, benchmark::Counter::kIsIterationInvariantRate);
     state.SetLabel(cc.where);
 }
 
@@ -113,6 +103,7 @@ void sgemm_peak(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(g_peak_gflops);
     state.counters["GFLOPs"] = g_peak_gflops;
     state.counters["pct_peak"] = 100.0;
+    state.counters["pct_fma"] = 100.0 * g_peak_gflops / g_fma_gflops;
 }
 
 }  // namespace
@@ -129,9 +120,16 @@ int main(int argc, char** argv) {
     int nargs = static_cast<int>(args.size());
     benchmark::Initialize(&nargs, args.data());
     ann::cpu::set_num_threads(threads);
-    g_peak_gflops = measure_sgemm_peak(threads);
+    const bench::FmaPeak fma = bench::measure_fma_peak(threads);
+    g_fma_gflops = fma.gflops;
+    g_peak_gflops = bench::measure_sgemm_peak(threads);
     benchmark::AddCustomContext("ann_threads", std::to_string(threads));
     benchmark::AddCustomContext("sgemm_peak_gflops", std::to_string(g_peak_gflops));
+    benchmark::AddCustomContext("fma_peak_gflops", std::to_string(fma.gflops));
+    benchmark::AddCustomContext("fma_peak_isa", fma.isa);
+    benchmark::AddCustomContext("fma_peak_avx512_gflops", std::to_string(fma.avx512_gflops));
+    benchmark::AddCustomContext("fma_peak_avx2_gflops", std::to_string(fma.avx2_gflops));
+    benchmark::AddCustomContext("openblas_core", bench::openblas_core());
 
     benchmark::RegisterBenchmark("sgemm_peak/2048", sgemm_peak)->Iterations(1);
     const struct { Pass p; const char* name; } passes[] = {
@@ -139,10 +137,14 @@ int main(int argc, char** argv) {
     for (const auto& cc : kCases)
         for (int N : {50, 100})
             for (const auto& ps : passes)
-                for (Impl impl : {Impl::direct, Impl::im2col, Impl::dispatch}) {
+                for (Impl impl : {Impl::direct, Impl::im2col, Impl::dispatch, Impl::winograd}) {
                     if (impl == Impl::direct && N != 50) continue;
                     if (impl == Impl::dispatch && !ann::cpu::have_avx512()) continue;
-                    const char* impl_name = impl == Impl::direct ? "reference" : impl == Impl::im2col ? "im2col" : "dispatch";
+                    // Winograd F(2x2,3x3) (conv_winograd.hpp): 3x3 kernels, forward and backward-data
+                    if (impl == Impl::winograd && (cc.k != 3 || ps.p == Pass::bwd_weights || !ann::cpu::have_avx512()))
+                        continue;
+                    const char* impl_name = impl == Impl::direct ? "reference" : impl == Impl::im2col ? "im2col"
+                                            : impl == Impl::dispatch ? "dispatch" : "winograd";
                     const std::string name = std::string("conv/") + impl_name +
                                              "/" + ps.name + "/C" + std::to_string(cc.C) + "_H" +
                                              std::to_string(cc.H) + "_O" + std::to_string(cc.O) + "_k" +

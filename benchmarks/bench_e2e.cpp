@@ -2,7 +2,9 @@
 //   training step = zero_grad + forward + cross-entropy + backward + Adam step, batch --batch;
 //   evaluation    = forward only in eval mode, batches of --eval-batch, reported as images/s.
 // Prints one JSON object with the same keys as benchmarks/torch_e2e.py, so the two can be
-// put side by side (scripts/bench_table.py). Inputs are uniform noise: speed does not
+// put side by side (scripts/bench_table.py), plus the yardsticks measured in this run (FMA and
+// sgemm peaks, machine_peak.hpp) and each model's useful FLOPs (model_flops.hpp), from which the
+// table prints both sides as % of the FMA peak. Inputs are uniform noise: speed does not
 // depend on the pixel values.
 #include <algorithm>
 #include <chrono>
@@ -15,6 +17,8 @@
 #include <CLI/CLI.hpp>
 
 #include "ann/ann.hpp"
+#include "machine_peak.hpp"
+#include "model_flops.hpp"
 
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -44,11 +48,14 @@ int main(int argc, char** argv) {
 
     try {
         ann::cpu::set_num_threads(threads);
-        std::ostringstream train_json, eval_json;
+        const bench::FmaPeak fma = bench::measure_fma_peak(threads);
+        const double sgemm = bench::measure_sgemm_peak(threads);
+        std::ostringstream train_json, eval_json, flops_json;
         const char* sep = "";
         for (const auto& arch : split(archs)) {
             ann::Rng rng(0);
             auto model = ann::models::homework<float>(arch, ann::models::Activation::relu, rng);
+            const bench::ModelFlops flops = bench::count_flops(model, ann::models::cifar_input_shape(1));
             ann::Adam<float> opt(model.parameters(), 1e-3);
             ann::CrossEntropyLoss<float> loss;
             // An Array, as the training loop passes: a Tensor would be copied into one every call.
@@ -88,10 +95,14 @@ int main(int argc, char** argv) {
             const double ips = reps * eval_batch / best;
             train_json << sep << '"' << arch << "\": " << train_ms;
             eval_json << sep << '"' << arch << "\": " << ips;
+            flops_json << sep << '"' << arch << "\": {\"train_step\": " << flops.train_step * batch
+                       << ", \"eval_image\": " << flops.forward << '}';
             sep = ", ";
         }
-        std::cout << "{\"threads\": " << threads << ", \"train_ms\": {" << train_json.str() << "}, \"eval_ips\": {"
-                  << eval_json.str() << "}}\n";
+        std::cout << "{\"threads\": " << threads << ", \"batch\": " << batch << ", \"fma_peak_gflops\": " << fma.gflops
+                  << ", \"fma_peak_isa\": \"" << fma.isa << "\", \"sgemm_peak_gflops\": " << sgemm
+                  << ", \"openblas_core\": \"" << bench::openblas_core() << "\", \"flops\": {" << flops_json.str()
+                  << "}, \"train_ms\": {" << train_json.str() << "}, \"eval_ips\": {" << eval_json.str() << "}}\n";
     } catch (const std::exception& e) {
         std::cerr << "bench_e2e: " << e.what() << '\n';
         return 2;

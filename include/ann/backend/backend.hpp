@@ -35,6 +35,17 @@ struct ConvGeometry {
 
 enum class ActivationKind { relu, sigmoid, tanh };
 
+// What evaluation runs right after a convolution, in the same pass (conv2d_forward_fused):
+// an activation (if `activate`), then a max-pool (if pool_k > 0; window pool_k, stride pool_s,
+// no padding), so y = pool(f(conv(x) + b)), the same values as the three layers one after another.
+struct ConvEpilogue {
+    bool activate = false;
+    ActivationKind activation = ActivationKind::relu;
+    int pool_k = 0, pool_s = 0;
+    int PH(const ConvGeometry& g) const { return pool_k ? (g.OH() - pool_k) / pool_s + 1 : g.OH(); }
+    int PW(const ConvGeometry& g) const { return pool_k ? (g.OW() - pool_k) / pool_s + 1 : g.OW(); }
+};
+
 // A layer's backend-private state (the CPU's per-thread conv buffers; cuDNN's descriptors,
 // plans and workspace), created by the backend the layer runs on.
 struct BackendState {
@@ -77,6 +88,11 @@ public:
                                       BackendState& state) = 0;                              // dx overwritten
     virtual void conv2d_backward_weights(const T* x, const T* dy, T* dw, T* db, int N, int O, const ConvGeometry& g,
                                          BackendState& state) = 0;                           // dw, db accumulated
+    // Forward only (evaluation): y (N, O, e.PH, e.PW) = e's activation and pool applied to
+    // conv(x, w) + b, with nothing kept for backward; the same bits as conv2d_forward,
+    // activation_forward and maxpool_forward in turn.
+    virtual void conv2d_forward_fused(const T* x, const T* w, const T* b, const ConvEpilogue& e, T* y, int N, int O,
+                                      const ConvGeometry& g, BackendState& state) = 0;
 
     // Max pooling without padding over `planes` (N*C) planes of H x W: y and argmax are
     // (planes, OH, OW); argmax is the index inside the plane of the window's first maximum

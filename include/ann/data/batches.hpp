@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ann/backend/cpu/thread_pool.hpp"
 #include "ann/core/array.hpp"
 #include "ann/core/rng.hpp"
 #include "ann/core/tensor.hpp"
@@ -19,14 +20,20 @@ template <class T>
 void fill_batch(const CifarSet& set, const std::uint32_t* idx, std::size_t n, Array<T>& x, std::vector<long>& y) {
     x.ensure({n, 3, 32, 32}, Device::cpu);
     y.resize(n);
-    T* out = x.data();
     for (std::size_t b = 0; b < n; ++b) {
         if (idx[b] >= set.size()) fail("fill_batch: image index ", idx[b], " out of range (", set.size(), " images)");
-        const std::uint8_t* px = set.image(idx[b]);
-        for (std::size_t k = 0; k < kCifarImageBytes; ++k) out[k] = static_cast<T>(px[k]) / T(255);
-        out += kCifarImageBytes;
         y[b] = set.labels[idx[b]];
     }
+    // Images over the pool's threads: 300k conversions per evaluation batch are ~10% of a fast
+    // forward pass. Each value is the same division whoever computes it.
+    T* out = x.data();
+    cpu::parallel_for(n, [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t b = lo; b < hi; ++b) {
+            const std::uint8_t* px = set.image(idx[b]);
+            T* o = out + b * kCifarImageBytes;
+            for (std::size_t k = 0; k < kCifarImageBytes; ++k) o[k] = static_cast<T>(px[k]) / T(255);
+        }
+    }, 8);
 }
 
 // The order of one epoch: `images` shuffled by rng (PyTorch's DataLoader(shuffle=True)).

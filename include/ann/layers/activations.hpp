@@ -3,6 +3,8 @@
 // (formulas in backend/cpu/activations.hpp):
 //   ReLU: y = max(0, x)     Sigmoid: y = 1/(1+e^-x)     Tanh: y = tanh(x)
 // Any shape is accepted; the output has the input's shape.
+#include <optional>
+
 #include "ann/layers/layer.hpp"
 
 namespace ann {
@@ -42,5 +44,14 @@ private:
 template <class T> using ReLU = Activation<T, ActivationKind::relu>;
 template <class T> using Sigmoid = Activation<T, ActivationKind::sigmoid>;
 template <class T> using Tanh = Activation<T, ActivationKind::tanh>;
+
+// Which activation a layer is, if it is one (Sequential's fused evaluation asks).
+template <class T>
+std::optional<ActivationKind> activation_kind_of(const Layer<T>& l) {
+    if (dynamic_cast<const ReLU<T>*>(&l)) return ActivationKind::relu;
+    if (dynamic_cast<const Sigmoid<T>*>(&l)) return ActivationKind::sigmoid;
+    if (dynamic_cast<const Tanh<T>*>(&l)) return ActivationKind::tanh;
+    return std::nullopt;
+}
 
 }  // namespace ann

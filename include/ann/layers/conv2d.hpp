@@ -67,6 +67,19 @@ public:
         return y_;
     }
 
+    // Evaluation's fused pass (Sequential runs it for Conv2d -> activation -> MaxPool2d in eval
+    // mode): y = e's activation and pool of this layer's output, into the caller's buffer y,
+    // nothing cached (backward refuses until the next training-mode forward).
+    void forward_fused(const Array<T>& x, const ConvEpilogue& e, Array<T>& y) {
+        const Shape cs = output_shape(x.shape());
+        this->check_device(x);
+        g_ = {int(C_), int(x.dim(2)), int(x.dim(3)), int(k_), int(k_), int(s_), int(p_)};
+        x_ = Array<T>();
+        this->place(y, {cs[0], O_, std::size_t(e.PH(g_)), std::size_t(e.PW(g_))});
+        this->ops().conv2d_forward_fused(x.data(), weight_.value.data(), has_bias_ ? bias_.value.data() : nullptr, e,
+                                         y.data(), int(cs[0]), int(O_), g_, state());
+    }
+
     const Array<T>& backward(const Array<T>& dy) override {
         this->check_grad_shape(dy, y_);
         if (x_.dimension() != 4 || x_.dim(0) != dy.dim(0))

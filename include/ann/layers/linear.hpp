@@ -41,6 +41,8 @@ public:
         if (this->is_training()) {
             this->place(x_, x.shape());
             x_.copy_from(x);
+        } else {
+            x_ = Array<T>();  // eval mode: nothing cached, backward refuses (not a stale batch)
         }
         this->place(y_, ys);
         const int N = static_cast<int>(ys[0]);

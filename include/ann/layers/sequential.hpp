@@ -8,11 +8,21 @@
 // convolution, or the largest GEMM of an MLP's step, that nothing reads), and returns an empty
 // Array. requires_input_grad(true) restores the full pass (gradient checks, a Sequential used as
 // a block after other layers: an enclosing Sequential sets this for its inner blocks itself).
+//
+// In eval mode a Sequential runs each Conv2d together with the activation and the MaxPool2d
+// right after it (either one may be missing) as ONE backend call (conv2d_forward_fused): each
+// image is convolved, activated and pooled while it is in cache, nothing is kept for backward.
+// The values are the same bits as the layers one by one; the layers and their API do not
+// change (their own output buffers are simply not used), much as oneDNN applies post-ops.
+// fuse_in_eval(false) runs the layers one by one (the tests compare the two).
 #include <memory>
 #include <sstream>
 #include <utility>
 
+#include "ann/layers/activations.hpp"
+#include "ann/layers/conv2d.hpp"
 #include "ann/layers/layer.hpp"
+#include "ann/layers/maxpool2d.hpp"
 
 namespace ann {
 
@@ -50,13 +60,39 @@ public:
 
     const Array<T>& forward(const Array<T>& x) override {
         if (layers_.empty()) fail("Sequential: forward on an empty model");
+        fused_last_ = false;
         const Array<T>* cur = &x;
-        for (auto& l : layers_) cur = &l->forward(*cur);
+        if (this->is_training() || !fuse_) {
+            for (auto& l : layers_) cur = &l->forward(*cur);
+            return *cur;
+        }
+        fused_out_.resize(layers_.size());
+        for (std::size_t i = 0; i < layers_.size();) {
+            ConvEpilogue e;
+            const std::size_t end = fusion_end(i, e);
+            if (end == i + 1) {
+                cur = &layers_[i]->forward(*cur);
+            } else {
+                // The pool's own check first, so a too-small map names the MaxPool2d.
+                if (e.pool_k) layers_[end - 1]->output_shape(layers_[i]->output_shape(cur->shape()));
+                static_cast<Conv2d<T>&>(*layers_[i]).forward_fused(*cur, e, fused_out_[i]);
+                cur = &fused_out_[i];
+                fused_last_ = true;
+            }
+            i = end;
+        }
         return *cur;
     }
 
+    // Whether eval-mode forward fuses Conv2d -> activation -> MaxPool2d (default: yes).
+    void fuse_in_eval(bool on) { fuse_ = on; }
+    bool fuses_in_eval() const { return fuse_; }
+
     const Array<T>& backward(const Array<T>& dy) override {
         if (layers_.empty()) fail("Sequential: backward on an empty model");
+        if (fused_last_)
+            fail("Sequential: backward after a forward in eval mode (its convolutions kept nothing for backward; "
+                 "call train() and forward again)");
         // Without an input gradient, nothing before the first layer with parameters needs
         // one: the pass ends there.
         const std::size_t first = this->input_grad_ ? 0 : first_parametric_index();
@@ -111,6 +147,29 @@ public:
 
 private:
     std::vector<std::unique_ptr<Layer<T>>> layers_;
+    bool fuse_ = true, fused_last_ = false;
+    std::vector<Array<T>> fused_out_;  // eval outputs of the fused groups, by first layer
+
+    // One past the last layer of the fused group that starts at i (i + 1: no group), with
+    // the group's epilogue in e: a Conv2d, then an activation, then a MaxPool2d, the last two
+    // each optional but not both missing.
+    std::size_t fusion_end(std::size_t i, ConvEpilogue& e) const {
+        if (!dynamic_cast<const Conv2d<T>*>(layers_[i].get())) return i + 1;
+        std::size_t j = i + 1;
+        if (j < layers_.size())
+            if (const auto kind = activation_kind_of(*layers_[j])) {
+                e.activate = true;
+                e.activation = *kind;
+                ++j;
+            }
+        if (j < layers_.size())
+            if (const auto* pool = dynamic_cast<const MaxPool2d<T>*>(layers_[j].get())) {
+                e.pool_k = int(pool->kernel_size());
+                e.pool_s = int(pool->stride());
+                ++j;
+            }
+        return j;
+    }
 };
 
 }  // namespace ann

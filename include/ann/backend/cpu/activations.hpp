@@ -32,10 +32,26 @@ struct TanhOp {
 // Below this many elements one thread is faster than waking the pool.
 constexpr std::size_t kMinParallelElementwise = std::size_t(1) << 15;
 
+// One thread's share (also what the fused evaluation pass runs on one image, conv_fused.hpp):
+// element by element the same operations whoever runs them, so the same bits.
+template <class Op, class T>
+void activation_forward_serial(const T* x, T* y, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = Op::f(x[i]);
+}
+
+template <class T>
+void activation_forward_serial(ActivationKind f, const T* x, T* y, std::size_t n) {
+    switch (f) {
+        case ActivationKind::relu: return activation_forward_serial<ReluOp>(x, y, n);
+        case ActivationKind::sigmoid: return activation_forward_serial<SigmoidOp>(x, y, n);
+        case ActivationKind::tanh: return activation_forward_serial<TanhOp>(x, y, n);
+    }
+}
+
 template <class Op, class T>
 void activation_forward(const T* x, T* y, std::size_t n) {
     parallel_for(n, [&](std::size_t lo, std::size_t hi) {
-        for (std::size_t i = lo; i < hi; ++i) y[i] = Op::f(x[i]);
+        activation_forward_serial<Op>(x + lo, y + lo, hi - lo);
     }, kMinParallelElementwise);
 }
 

@@ -10,8 +10,10 @@
 #include "ann/backend/cpu/activations.hpp"
 #include "ann/backend/cpu/adam_update.hpp"
 #include "ann/backend/cpu/conv2d.hpp"
+#include "ann/backend/cpu/conv_fused.hpp"
 #include "ann/backend/cpu/gemm.hpp"
 #include "ann/backend/cpu/maxpool.hpp"
+#include "ann/backend/cpu/parallel_gemm.hpp"
 #include "ann/backend/cpu/sgd_update.hpp"
 #include "ann/backend/cpu/softmax_xent.hpp"
 #include "ann/backend/cpu/thread_pool.hpp"
@@ -66,7 +68,7 @@ public:
 
     void gemm(bool ta, bool tb, int M, int N, int K, T alpha, const T* A, int lda, const T* B, int ldb, T beta, T* C,
               int ldc) override {
-        cpu::gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        cpu::parallel_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     }
     void broadcast_rows(T* y, const T* b, std::size_t N, std::size_t F) override {
         for (std::size_t n = 0; n < N; ++n) std::copy(b, b + F, y + n * F);
@@ -80,6 +82,10 @@ public:
     void conv2d_forward(const T* x, const T* w, const T* b, T* y, int N, int O, const ConvGeometry& g,
                         BackendState& s) override {
         cpu::conv2d_forward<T>(x, w, b, y, N, O, g, ws(s));
+    }
+    void conv2d_forward_fused(const T* x, const T* w, const T* b, const ConvEpilogue& e, T* y, int N, int O,
+                              const ConvGeometry& g, BackendState& s) override {
+        cpu::conv2d_forward_fused<T>(x, w, b, e, y, N, O, g, ws(s));
     }
     void conv2d_backward_data(const T* dy, const T* w, T* dx, int N, int O, const ConvGeometry& g,
                               BackendState& s) override {

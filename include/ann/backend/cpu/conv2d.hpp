@@ -1,5 +1,7 @@
 #pragma once
 // The CPU convolution entry points the Conv2d layer calls; each picks a kernel:
+//   float, 3x3, stride 1, no padding, AVX-512, images at least 12 wide -> Winograd F(2x2,3x3)
+//       (conv_winograd.hpp) for forward and backward-data;
 //   float, stride 1, no padding, AVX-512 present -> direct kernels: conv_direct_avx512.hpp
 //       for forward and (where the padding waste is small) backward-data,
 //       conv_wgrad_avx512.hpp for backward-weights (where the weights are many enough);
@@ -13,6 +15,7 @@
 #include "ann/backend/cpu/conv_direct_avx512.hpp"
 #include "ann/backend/cpu/conv_im2col.hpp"
 #include "ann/backend/cpu/conv_wgrad_avx512.hpp"
+#include "ann/backend/cpu/conv_winograd.hpp"
 
 namespace ann::cpu {
 
@@ -37,29 +40,58 @@ bool conv_backward_data_uses_direct(const ConvGeometry& g) {
     return conv_uses_direct<T>(g) && g.C >= 8 && 2 * g.OH() * g.OW() >= g.H * (g.W + g.kw - 1);
 }
 
-// y = conv(x, w) + b, overwritten.
-template <class T>
-void conv2d_forward(const T* x, const T* w, const T* b, T* y, int N, int O, const ConvGeometry& g,
-                    ConvWorkspace<T>& ws) {
+// The forward, one image at a time (each image on one thread: the same bits for any thread
+// count): image n goes to out(t, n) (thread t's choice of buffer, of
+// O*OH*OW elements), and done(t, n, yn) runs right after on the same thread while the image is
+// still in cache (the fused evaluation pass, conv_fused.hpp, activates and pools it there).
+template <class T, class Out, class Done>
+void conv2d_forward_images(const T* x, const T* w, const T* b, int N, int O, const ConvGeometry& g,
+                           ConvWorkspace<T>& ws, Out&& out, Done&& done) {
+    const std::size_t xs = std::size_t(g.C) * g.H * g.W;
+    ws.prepare(ThreadPool::global().size());
 #if ANN_HAVE_AVX512_KERNELS
     if constexpr (std::is_same_v<T, float>) {
+        if (conv_forward_uses_winograd<T>(g, O)) {  // Winograd F(2x2,3x3): conv_winograd.hpp
+            ws.wt.resize(std::size_t(16) * g.C * O);
+            winograd_transform_weights(w, O, g.C, false, ws.wt.data());
+            parallel_items(N, [&](int t, std::size_t n) {
+                T* yn = out(t, n);
+                conv2d_winograd_image(x + n * xs, g.C, g.H, g.W, ws.wt.data(), O, b, yn, ws, t, true);
+                done(t, n, yn);
+            });
+            return;
+        }
         if (conv_uses_direct<T>(g)) {
             // wt[(c,i,j)][o] = w[o][(c,i,j)]
-            const std::size_t R = g.rows(), xs = std::size_t(g.C) * g.H * g.W, ys = std::size_t(O) * g.cols();
+            const std::size_t R = g.rows();
             ws.wt.resize(R * O);
             for (int o = 0; o < O; ++o)
                 for (std::size_t r = 0; r < R; ++r) ws.wt[r * O + o] = w[o * R + r];
-            ws.prepare(ThreadPool::global().size());
             const std::size_t full = std::size_t(g.OH() - 1) * g.W + g.OW();
             parallel_items(N, [&](int t, std::size_t n) {
-                conv2d_direct_image_avx512(x + n * xs, g.C, g.H, g.W, g.kh, g.kw, ws.wt.data(), O, b, y + n * ys,
+                T* yn = out(t, n);
+                conv2d_direct_image_avx512(x + n * xs, g.C, g.H, g.W, g.kh, g.kw, ws.wt.data(), O, b, yn,
                                            ws.tmp_buffer(t, O * full));
+                done(t, n, yn);
             });
             return;
         }
     }
 #endif
-    conv2d_forward_im2col(x, w, b, y, N, O, g, ws);
+    parallel_items(N, [&](int t, std::size_t n) {
+        T* yn = out(t, n);
+        conv2d_im2col_image(x + n * xs, w, b, yn, O, g, ws, t);
+        done(t, n, yn);
+    });
+}
+
+// y = conv(x, w) + b, overwritten: each image written in place.
+template <class T>
+void conv2d_forward(const T* x, const T* w, const T* b, T* y, int N, int O, const ConvGeometry& g,
+                    ConvWorkspace<T>& ws) {
+    const std::size_t ys = std::size_t(O) * g.cols();
+    conv2d_forward_images(
+        x, w, b, N, O, g, ws, [&](int, std::size_t n) { return y + n * ys; }, [](int, std::size_t, T*) {});
 }
 
 // dx = dL/dx, overwritten.
@@ -68,6 +100,10 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, int N, int O, const Co
                           ConvWorkspace<T>& ws) {
 #if ANN_HAVE_AVX512_KERNELS
     if constexpr (std::is_same_v<T, float>) {
+        if (conv_backward_data_uses_winograd<T>(g, O)) {  // Winograd F(2x2,3x3): conv_winograd.hpp
+            conv2d_winograd_backward_data(dy, w, dx, N, O, g, ws);
+            return;
+        }
         if (conv_backward_data_uses_direct<T>(g)) {
             // Full correlation: dx = conv(pad(dy, k-1), w flipped, channels swapped).
             const int C = g.C, kh = g.kh, kw = g.kw, OH = g.OH(), OW = g.OW();

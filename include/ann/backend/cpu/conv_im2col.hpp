@@ -31,7 +31,7 @@ namespace ann::cpu {
 // per-image weight-gradient partials.
 template <class T>
 struct ConvWorkspace {
-    std::vector<std::vector<T>> col, pad, tmp;
+    std::vector<std::vector<T>> col, pad, tmp, fused;
     std::vector<T> partial, wt;
 
     static T* grow(std::vector<std::vector<T>>& per_thread, int t, std::size_t n) {
@@ -42,9 +42,10 @@ struct ConvWorkspace {
     T* col_buffer(int t, std::size_t n) { return grow(col, t, n); }
     T* pad_buffer(int t, std::size_t n) { return grow(pad, t, n); }
     T* tmp_buffer(int t, std::size_t n) { return grow(tmp, t, n); }
+    T* fused_buffer(int t, std::size_t n) { return grow(fused, t, n); }  // conv_fused.hpp's pre-pool image
     void prepare(int threads) {
         const auto n = static_cast<std::size_t>(threads);
-        for (auto* v : {&col, &pad, &tmp})
+        for (auto* v : {&col, &pad, &tmp, &fused})
             if (v->size() < n) v->resize(n);
     }
 };
@@ -63,19 +64,24 @@ const T* image_columns(const T* xn, const ConvGeometry& g, ConvWorkspace<T>& ws,
     return col;
 }
 
+// One image on thread t: yn (O, P) = w col(xn) + b, overwritten.
+template <class T>
+void conv2d_im2col_image(const T* xn, const T* w, const T* b, T* yn, int O, const ConvGeometry& g,
+                         ConvWorkspace<T>& ws, int t) {
+    const std::size_t R = g.rows(), P = g.cols();
+    const T* cn = image_columns(xn, g, ws, t);
+    if (b)
+        for (int o = 0; o < O; ++o) std::fill(yn + o * P, yn + (o + 1) * P, b[o]);
+    gemm<T>(false, false, O, P, R, T(1), w, R, cn, P, b ? T(1) : T(0), yn, P);
+}
+
 // y = conv(x, w) + b, overwritten.
 template <class T>
 void conv2d_forward_im2col(const T* x, const T* w, const T* b, T* y, int N, int O, const ConvGeometry& g,
                            ConvWorkspace<T>& ws) {
-    const std::size_t R = g.rows(), P = g.cols(), xs = std::size_t(g.C) * g.H * g.W, ys = O * P;
+    const std::size_t xs = std::size_t(g.C) * g.H * g.W, ys = std::size_t(O) * g.cols();
     ws.prepare(ThreadPool::global().size());
-    parallel_items(N, [&](int t, std::size_t n) {
-        const T* cn = image_columns(x + n * xs, g, ws, t);
-        T* yn = y + n * ys;
-        if (b)
-            for (int o = 0; o < O; ++o) std::fill(yn + o * P, yn + (o + 1) * P, b[o]);
-        gemm<T>(false, false, O, P, R, T(1), w, R, cn, P, b ? T(1) : T(0), yn, P);
-    });
+    parallel_items(N, [&](int t, std::size_t n) { conv2d_im2col_image(x + n * xs, w, b, y + n * ys, O, g, ws, t); });
 }
 
 // dx = dL/dx, overwritten.

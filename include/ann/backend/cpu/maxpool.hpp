@@ -10,6 +10,7 @@
 namespace ann::cpu {
 
 // One plane; K, S > 0 fix the window at compile time (the homework's 2x2/2), 0 = runtime.
+// argmax may be null (evaluation: nothing routes gradients back).
 template <std::size_t K, std::size_t S, class T>
 void maxpool_plane(const T* plane, std::size_t W, std::size_t OH, std::size_t OW, std::size_t k_rt,
                    std::size_t s_rt, T* y, std::uint32_t* argmax) {
@@ -24,22 +25,30 @@ void maxpool_plane(const T* plane, std::size_t W, std::size_t OH, std::size_t OW
                     if (plane[idx] > plane[best] || std::isnan(plane[idx])) best = idx;
                 }
             y[oh * OW + ow] = plane[best];
-            argmax[oh * OW + ow] = static_cast<std::uint32_t>(best);
+            if (argmax) argmax[oh * OW + ow] = static_cast<std::uint32_t>(best);
         }
+}
+
+// Planes [lo, hi) on this thread (argmax null: not recorded).
+template <class T>
+void maxpool_planes(const T* x, T* y, std::uint32_t* argmax, std::size_t lo, std::size_t hi, int H, int W, int OH,
+                    int OW, int k, int s) {
+    const std::size_t HW = std::size_t(H) * W, OHW = std::size_t(OH) * OW;
+    for (std::size_t p = lo; p < hi; ++p) {
+        std::uint32_t* am = argmax ? argmax + p * OHW : nullptr;
+        if (k == 2 && s == 2)
+            maxpool_plane<2, 2>(x + p * HW, W, OH, OW, 2, 2, y + p * OHW, am);
+        else
+            maxpool_plane<0, 0>(x + p * HW, W, OH, OW, k, s, y + p * OHW, am);
+    }
 }
 
 template <class T>
 void maxpool_forward(const T* x, T* y, std::uint32_t* argmax, std::size_t planes, int H, int W, int OH, int OW,
                      int k, int s) {
-    const std::size_t HW = std::size_t(H) * W, OHW = std::size_t(OH) * OW;
     // Planes are independent: split them over the pool's threads.
     parallel_for(planes, [&](std::size_t lo, std::size_t hi) {
-        for (std::size_t p = lo; p < hi; ++p) {
-            if (k == 2 && s == 2)
-                maxpool_plane<2, 2>(x + p * HW, W, OH, OW, 2, 2, y + p * OHW, argmax + p * OHW);
-            else
-                maxpool_plane<0, 0>(x + p * HW, W, OH, OW, k, s, y + p * OHW, argmax + p * OHW);
-        }
+        maxpool_planes(x, y, argmax, lo, hi, H, W, OH, OW, k, s);
     }, 8);
 }
 

@@ -105,6 +105,24 @@ public:
         cuda::conv2d_backward_weights(ctx_, x, dy, dw, db, N, O, g, s);
     }
 
+    // The three steps in turn on the stream (cuDNN's runtime fusion of conv + bias + activation
+    // is a later step); the conv output goes to the layer's scratch only when a pool follows.
+    void conv2d_forward_fused(const T* x, const T* w, const T* b, const ConvEpilogue& e, T* y, int N, int O,
+                              const ConvGeometry& g, BackendState& s) override {
+        CudaConvState& st = detail::conv_state(s);
+        const std::size_t n = std::size_t(N) * O * g.OH() * g.OW();
+        T* c = e.pool_k ? static_cast<T*>(st.fused_conv.reserve(n * sizeof(T), ctx_.stream())) : y;
+        cuda::conv2d_forward(ctx_, x, w, b, c, N, O, g, s);
+        if (e.activate) kernels::activation_forward(e.activation, c, c, n, ctx_.stream());
+        if (e.pool_k) {
+            const std::size_t planes = std::size_t(N) * O, pooled = planes * e.PH(g) * e.PW(g);
+            auto* argmax =
+                static_cast<std::uint32_t*>(st.fused_argmax.reserve(pooled * sizeof(std::uint32_t), ctx_.stream()));
+            kernels::maxpool_forward(c, y, argmax, planes, g.OH(), g.OW(), e.PH(g), e.PW(g), e.pool_k, e.pool_s,
+                                     ctx_.stream());
+        }
+    }
+
     void maxpool_forward(const T* x, T* y, std::uint32_t* argmax, std::size_t planes, int H, int W, int OH, int OW,
                          int k, int s) override {
         kernels::maxpool_forward(x, y, argmax, planes, H, W, OH, OW, k, s, ctx_.stream());

@@ -96,6 +96,7 @@ struct CudaConvState final : BackendState {
     }
     std::map<Key, std::unique_ptr<ConvPlan>> plans;
     DeviceScratch bias_partials;
+    DeviceScratch fused_conv, fused_argmax;  // conv2d_forward_fused's pre-pool output and unused argmax
 };
 
 namespace detail {
