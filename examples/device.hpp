@@ -1,17 +1,43 @@
 #pragma once
 // --device cpu|cuda for the example programs: the device named on the command line, ready to
 // use, or an ann::Error that says why not (no CUDA in this build, no GPU, ...).
-// With CUDA (ANN_EXAMPLES_WITH_CUDA), examples/cuda_enable.cu, compiled by nvcc, registers the
-// backend; everything else in the programs is plain C++ and the same for both devices.
+// With CUDA (ANN_EXAMPLES_WITH_CUDA), examples/cuda_enable.cu, compiled by nvcc into a module the
+// program loads on demand, registers the backend; everything else in the programs is plain C++
+// and the same for both devices.
 #include <cstdlib>
 #include <string>
 
 #include "ann/backend/registry.hpp"
 
 #if ANN_EXAMPLES_WITH_CUDA
+#include <dlfcn.h>
+
+#include <filesystem>
+
 namespace hw {
-// examples/cuda_enable.cu: registers the CUDA backend, or records why it cannot.
-bool enable_cuda(bool deterministic);
+// Loads the CUDA backend module (examples/cuda_enable.cu, built next to this program) and lets it
+// register the backend; if the module or its libraries cannot be loaded, the device is marked
+// unavailable with dlopen's reason. The module stays loaded until the program ends.
+inline void enable_cuda(bool deterministic) {
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    const std::string path = (exe.parent_path() / ANN_CUDA_PLUGIN_NAME).string();
+    void* module = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!module) {
+        const char* why = dlerror();
+        // dlerror names the file and the reason (the module, or one of the libraries it needs).
+        ann::set_backend_unavailable(ann::Device::cuda, std::string("cannot load the CUDA backend module: ") +
+                                                            (why ? why : path.c_str()));
+        return;
+    }
+    using Enable = bool (*)(bool);
+    auto enable = reinterpret_cast<Enable>(dlsym(module, "ann_examples_enable_cuda"));
+    if (!enable) {
+        ann::set_backend_unavailable(ann::Device::cuda, path + " is not ann's CUDA backend module (no entry point)");
+        return;
+    }
+    enable(deterministic);
+}
 }  // namespace hw
 #endif
 

@@ -5,7 +5,7 @@
 #
 #   1. cmake --preset gpu; cmake --build --preset gpu   (build/gpu: Release, the local CUDA
 #      toolkit, sm_90 machine code + PTX, static CUDA runtime; targets test_cuda, test_cuda_host,
-#      bench_cuda_conv, bench_cuda_train, homework)
+#      bench_cuda_conv, bench_cuda_train, homework and its CUDA module libann_cuda_plugin.so)
 #   2. .gpu-bundle/ (gitignored):
 #        bin/      those five programs (stripped)
 #        lib/      every shared library they load that the GPU machine lacks: everything ldd
@@ -38,7 +38,7 @@ for t in cmake ninja ldd strip xz tar objdump; do command -v "$t" > /dev/null ||
 [ -x /usr/local/cuda/bin/nvcc ] || command -v nvcc > /dev/null || die "no nvcc (CUDA toolkit) on this machine"
 
 # ---- 1. build -------------------------------------------------------------------------------
-TARGETS=(test_cuda test_cuda_host bench_cuda_conv bench_cuda_train homework)
+TARGETS=(test_cuda test_cuda_host bench_cuda_conv bench_cuda_train homework libann_cuda_plugin.so)  # the module sits next to homework, which loads it
 if [ "$BUILD" = 1 ]; then
   nice cmake --preset gpu > /dev/null || die "configure failed (cmake --preset gpu)"
   nice cmake --build --preset gpu -j "${JOBS:-$(nproc)}" || die "build failed (cmake --build --preset gpu)"

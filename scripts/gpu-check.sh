@@ -121,7 +121,7 @@ if [ ! -d "$BUNDLE/bin" ]; then
   note "gpu-check: no .gpu-bundle/bin: run scripts/gpu-bundle.sh on the dev machine and carry .gpu-pack"
   exit 1
 fi
-PROGRAMS=(test_cuda test_cuda_host bench_cuda_conv bench_cuda_train homework)
+PROGRAMS=(test_cuda test_cuda_host bench_cuda_conv bench_cuda_train homework libann_cuda_plugin.so)
 for p in "${PROGRAMS[@]}"; do
   [ -x "$BUNDLE/bin/$p" ] || { note "gpu-check: .gpu-bundle/bin/$p missing (rebuild the bundle)"; exit 1; }
 done
