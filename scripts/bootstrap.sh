@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what ann needs from Debian's packages. Idempotent: installs only what is missing.
 #   scripts/bootstrap.sh            library, tests, examples
-#   scripts/bootstrap.sh --bench    also Google Benchmark and PyTorch (for the comparisons)
+#   scripts/bootstrap.sh --bench    also Google Benchmark, PyTorch and oneDNN (for the comparisons)
 #   scripts/bootstrap.sh --fuzz     also clang-14 and libFuzzer (scripts/fuzz.sh)
 set -euo pipefail
 pkgs=(cmake g++ make libxtensor-dev libxtensor-blas-dev libopenblas-dev libopenblas0-pthread catch2
       libstb-dev nlohmann-json3-dev libcli11-dev fonts-dejavu-core)
 pkgs+=(zlib1g-dev)  # data/tar_gz.hpp
 pkgs+=(strace)      # tests/kill/kill_every_rename.sh (SIGKILL at every rename)
-if [[ "${1:-}" == "--bench" ]]; then pkgs+=(libbenchmark-dev python3-torch python3-numpy); fi
+if [[ "${1:-}" == "--bench" ]]; then pkgs+=(libbenchmark-dev python3-torch python3-numpy libdnnl-dev); fi  # libdnnl-dev: bench_conv's onednn column
 if [[ "${1:-}" == "--fixtures" ]]; then pkgs+=(python3-torch python3-numpy); fi
 if [[ "${1:-}" == "--fuzz" ]]; then pkgs+=(clang-14 libclang-rt-14-dev); fi  # scripts/fuzz.sh only
 missing=()
