@@ -49,7 +49,16 @@ double g_peak_gflops = 0;  // sgemm peak
 double g_fma_gflops = 0;   // FMA peak (machine_peak.hpp)
 
 enum class Pass { fwd, bwd_data, bwd_weights };
-enum class Impl { direct, im2col, dispatch, winograd, onednn };
+int g_out_w(const ConvCase& cc) { return cc.H - cc.k + 1; }
+enum class Impl { direct, im2col, dispatch, winograd, small, onednn };
+
+// GFLOP/s of one pass of `gflop` (direct-convolution FLOPs) per iteration, and its % of both peaks.
+void set_rate_counters(benchmark::State& state, double gflop) {
+    const auto rate = benchmark::Counter::kIsIterationInvariantRate;
+    state.counters["GFLOPs"] = benchmark::Counter(gflop, rate);
+    state.counters["pct_peak"] = benchmark::Counter(100.0 * gflop / g_peak_gflops, rate);
+    state.counters["pct_fma"] = benchmark::Counter(100.0 * gflop / g_fma_gflops, rate);
+}
 
 void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl) {
     const ConvGeometry g{cc.C, cc.H, cc.H, cc.k, cc.k, 1, 0};
@@ -69,6 +78,11 @@ void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl)
                     ann::cpu::conv2d_forward(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work);
                 else if (impl == Impl::winograd)
                     ann::cpu::conv2d_winograd_forward(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work);
+                else if (impl == Impl::small)
+                    ann::cpu::conv2d_small_forward_images(
+                        x.data(), w.data(), b.data(), N, cc.O, g, work,
+                        [&](int, std::size_t n) { return y.data() + n * std::size_t(cc.O) * g.cols(); },
+                        [](int, std::size_t, float*) {});
                 else
                     ann::cpu::conv2d_forward_im2col(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work);
                 benchmark::DoNotOptimize(y.data());
@@ -80,6 +94,8 @@ void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl)
                     ann::cpu::conv2d_backward_data(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
                 else if (impl == Impl::winograd)
                     ann::cpu::conv2d_winograd_backward_data(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
+                else if (impl == Impl::small)
+                    ann::cpu::conv2d_small_backward_data(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
                 else
                     ann::cpu::conv2d_backward_data_im2col(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
                 benchmark::DoNotOptimize(dx.data());
@@ -97,12 +113,7 @@ void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl)
         }
         benchmark::ClobberMemory();
     }
-    const double gflop = 2.0 * N * cc.O * g.rows() * g.cols() * 1e-9;
-    state.counters["GFLOPs"] = benchmark::Counter(gflop, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["pct_peak"] =
-        benchmark::Counter(100.0 * gflop / g_peak_gflops, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["pct_fma"] =
-        benchmark::Counter(100.0 * gflop / g_fma_gflops, benchmark::Counter::kIsIterationInvariantRate);
+    set_rate_counters(state, 2.0 * N * cc.O * g.rows() * g.cols() * 1e-9);
     state.SetLabel(cc.where);
 }
 
@@ -158,12 +169,7 @@ void run_onednn(benchmark::State& state, ConvCase cc, int N, Pass pass) {
         conv->run(dp);
         benchmark::ClobberMemory();
     }
-    const double gflop = 2.0 * N * cc.O * g.rows() * g.cols() * 1e-9;
-    state.counters["GFLOPs"] = benchmark::Counter(gflop, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["pct_peak"] =
-        benchmark::Counter(100.0 * gflop / g_peak_gflops, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["pct_fma"] =
-        benchmark::Counter(100.0 * gflop / g_fma_gflops, benchmark::Counter::kIsIterationInvariantRate);
+    set_rate_counters(state, 2.0 * N * cc.O * g.rows() * g.cols() * 1e-9);
     state.counters["reorder_ms"] = 1e3 * conv->reorder_seconds(dp);
     state.SetLabel(std::string(cc.where) + " | " + conv->impl(dp));  // scripts/conv_table.py splits at " | "
 }
@@ -215,7 +221,7 @@ int main(int argc, char** argv) {
         {Pass::fwd, "fwd"}, {Pass::bwd_data, "bwd_data"}, {Pass::bwd_weights, "bwd_weights"}};
     // oneDNN's rows last, all together: its OpenMP threads spin for a while after each call and
     // would take cycles from ann's rows if they came in between.
-    for (Impl impl : {Impl::direct, Impl::im2col, Impl::dispatch, Impl::winograd, Impl::onednn})
+    for (Impl impl : {Impl::direct, Impl::im2col, Impl::dispatch, Impl::winograd, Impl::small, Impl::onednn})
         for (const auto& cc : kCases)
             for (int N : {50, 100})
                 for (const auto& ps : passes) {
@@ -225,9 +231,14 @@ int main(int argc, char** argv) {
                     // Winograd F(2x2,3x3) (conv_winograd.hpp): 3x3 kernels, forward and backward-data
                     if (impl == Impl::winograd && (cc.k != 3 || ps.p == Pass::bwd_weights || !ann::cpu::have_avx512()))
                         continue;
+                    // Small maps (conv_small_avx512.hpp): at most 12 output columns (backward-data:
+                    // 12 input columns), forward and backward-data
+                    if (impl == Impl::small && (ps.p == Pass::bwd_weights || !ann::cpu::have_avx512() ||
+                                                (ps.p == Pass::fwd ? g_out_w(cc) : cc.H) > ann::cpu::kSmallMaxCols))
+                        continue;
                     const char* impl_name = impl == Impl::direct ? "reference" : impl == Impl::im2col ? "im2col"
-                                            : impl == Impl::dispatch ? "dispatch"
-                                            : impl == Impl::winograd ? "winograd" : "onednn";
+                                            : impl == Impl::dispatch ? "dispatch" : impl == Impl::winograd ? "winograd"
+                                            : impl == Impl::small ? "small" : "onednn";
                     const std::string name = std::string("conv/") + impl_name +
                                              "/" + ps.name + "/C" + std::to_string(cc.C) + "_H" +
                                              std::to_string(cc.H) + "_O" + std::to_string(cc.O) + "_k" +

@@ -48,8 +48,6 @@ int main(int argc, char** argv) {
 
     try {
         ann::cpu::set_num_threads(threads);
-        const bench::FmaPeak fma = bench::measure_fma_peak(threads);
-        const double sgemm = bench::measure_sgemm_peak(threads);
         std::ostringstream train_json, eval_json, flops_json;
         const char* sep = "";
         for (const auto& arch : split(archs)) {
@@ -99,6 +97,10 @@ int main(int argc, char** argv) {
                        << ", \"eval_image\": " << flops.forward << '}';
             sep = ", ";
         }
+        // The yardsticks after the timings: OpenBLAS's own threads, woken for the sgemm, keep
+        // spinning for a while and would slow the first model timed after them.
+        const bench::FmaPeak fma = bench::measure_fma_peak(threads);
+        const double sgemm = bench::measure_sgemm_peak(threads);
         std::cout << "{\"threads\": " << threads << ", \"batch\": " << batch << ", \"fma_peak_gflops\": " << fma.gflops
                   << ", \"fma_peak_isa\": \"" << fma.isa << "\", \"sgemm_peak_gflops\": " << sgemm
                   << ", \"openblas_core\": \"" << bench::openblas_core() << "\", \"flops\": {" << flops_json.str()

@@ -129,6 +129,38 @@ TEST_CASE("convolution forward, backward-data and backward-weights (accumulating
     }
 }
 
+TEST_CASE("fused evaluation pass: conv + activation + max-pool as the CPU's", "[primitives]") {
+    // Each group shape Sequential fuses: activation and pool, pool only, activation only.
+    struct Case {
+        int N, C, H, O, k;
+        bool act;
+        ann::ActivationKind f;
+        int pool;
+    };
+    const std::vector<Case> cases{{20, 3, 32, 16, 3, true, ann::ActivationKind::relu, 2},
+                                  {20, 16, 12, 16, 5, true, ann::ActivationKind::sigmoid, 2},
+                                  {9, 8, 13, 16, 7, false, ann::ActivationKind::relu, 3},
+                                  {9, 4, 10, 8, 3, true, ann::ActivationKind::tanh, 0}};
+    ann::Rng rng(12);
+    for (const auto& c : cases) {
+        const ann::ConvGeometry g{c.C, c.H, c.H, c.k, c.k, 1, 0};
+        ann::ConvEpilogue e;
+        e.activate = c.act;
+        e.activation = c.f;
+        e.pool_k = e.pool_s = c.pool;
+        const std::size_t N = c.N, O = c.O;
+        Array<float> x = randn({N, std::size_t(c.C), std::size_t(c.H), std::size_t(c.H)}, rng);
+        Array<float> w = randn({O, std::size_t(c.C), std::size_t(c.k), std::size_t(c.k)}, rng, 0.2f), b = randn({O}, rng);
+        Array<float> y({N, O, std::size_t(e.PH(g)), std::size_t(e.PW(g))}), yg(y.shape(), kGpu);
+        Array<float> xg = x.to(kGpu), wg = w.to(kGpu), bg = b.to(kGpu);
+        auto sc = cpu().make_conv_state(), sg = gpu().make_conv_state();
+        cpu().conv2d_forward_fused(x.data(), w.data(), b.data(), e, y.data(), c.N, c.O, g, *sc);
+        gpu().conv2d_forward_fused(xg.data(), wg.data(), bg.data(), e, yg.data(), c.N, c.O, g, *sg);
+        INFO("C=" << c.C << " H=" << c.H << " O=" << c.O << " k=" << c.k << " pool " << c.pool);
+        CHECK(rel_diff(yg, y) < 1e-4);
+    }
+}
+
 TEST_CASE("max-pool: the same window maximum, tie rule and NaN rule as the CPU", "[primitives]") {
     // Values from {0, 1, 2}: many ties in every window; one NaN.
     for (auto [k, s] : {std::pair{2, 2}, std::pair{3, 2}, std::pair{3, 1}}) {

@@ -58,31 +58,23 @@ public:
         return cur;
     }
 
+// GCC 12 reports "'this' pointer is null" for the forward_fused call once Evaluator::accuracy
+// inlines this function (a false positive of its jump threading: `this` is a member's address).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnonnull"
+#endif
     const Array<T>& forward(const Array<T>& x) override {
         if (layers_.empty()) fail("Sequential: forward on an empty model");
         fused_last_ = false;
+        if (!this->is_training() && fuse_) return forward_fused(x);
         const Array<T>* cur = &x;
-        if (this->is_training() || !fuse_) {
-            for (auto& l : layers_) cur = &l->forward(*cur);
-            return *cur;
-        }
-        fused_out_.resize(layers_.size());
-        for (std::size_t i = 0; i < layers_.size();) {
-            ConvEpilogue e;
-            const std::size_t end = fusion_end(i, e);
-            if (end == i + 1) {
-                cur = &layers_[i]->forward(*cur);
-            } else {
-                // The pool's own check first, so a too-small map names the MaxPool2d.
-                if (e.pool_k) layers_[end - 1]->output_shape(layers_[i]->output_shape(cur->shape()));
-                static_cast<Conv2d<T>&>(*layers_[i]).forward_fused(*cur, e, fused_out_[i]);
-                cur = &fused_out_[i];
-                fused_last_ = true;
-            }
-            i = end;
-        }
+        for (auto& l : layers_) cur = &l->forward(*cur);
         return *cur;
     }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
     // Whether eval-mode forward fuses Conv2d -> activation -> MaxPool2d (default: yes).
     void fuse_in_eval(bool on) { fuse_ = on; }
@@ -149,6 +141,27 @@ private:
     std::vector<std::unique_ptr<Layer<T>>> layers_;
     bool fuse_ = true, fused_last_ = false;
     std::vector<Array<T>> fused_out_;  // eval outputs of the fused groups, by first layer
+
+    // Eval mode: each fusion group as one backend call (see the top of this file).
+    const Array<T>& forward_fused(const Array<T>& x) {
+        const Array<T>* cur = &x;
+        fused_out_.resize(layers_.size());
+        for (std::size_t i = 0; i < layers_.size();) {
+            ConvEpilogue e;
+            const std::size_t end = fusion_end(i, e);
+            if (end == i + 1) {
+                cur = &layers_[i]->forward(*cur);
+            } else {
+                // The pool's own check first, so a too-small map names the MaxPool2d.
+                if (e.pool_k) layers_[end - 1]->output_shape(layers_[i]->output_shape(cur->shape()));
+                static_cast<Conv2d<T>&>(*layers_[i]).forward_fused(*cur, e, fused_out_[i]);
+                cur = &fused_out_[i];
+                fused_last_ = true;
+            }
+            i = end;
+        }
+        return *cur;
+    }
 
     // One past the last layer of the fused group that starts at i (i + 1: no group), with
     // the group's epilogue in e: a Conv2d, then an activation, then a MaxPool2d, the last two

@@ -2,9 +2,12 @@
 // The CPU convolution entry points the Conv2d layer calls; each picks a kernel:
 //   float, 3x3, stride 1, no padding, AVX-512, images at least 12 wide -> Winograd F(2x2,3x3)
 //       (conv_winograd.hpp) for forward and backward-data;
+//   else float, stride 1, no padding, AVX-512, outputs at most 12 wide, 16k output channels
+//       (forward) or 16k input channels (backward-data) -> small-map kernel (conv_small_avx512.hpp);
 //   float, stride 1, no padding, AVX-512 present -> direct kernels: conv_direct_avx512.hpp
 //       for forward and (where the padding waste is small) backward-data,
-//       conv_wgrad_avx512.hpp for backward-weights (where the weights are many enough);
+//       conv_wgrad_ovec_avx512.hpp for backward-weights (>= 8 output channels; else
+//       conv_wgrad_avx512.hpp where the weights are many enough);
 //   anything else -> im2col + GEMM (conv_im2col.hpp).
 // The choice depends only on the shapes, the type and the CPU, so runs on one machine are
 // reproducible; the two kernels round differently (sums in another order).
@@ -14,7 +17,9 @@
 
 #include "ann/backend/cpu/conv_direct_avx512.hpp"
 #include "ann/backend/cpu/conv_im2col.hpp"
+#include "ann/backend/cpu/conv_small_avx512.hpp"
 #include "ann/backend/cpu/conv_wgrad_avx512.hpp"
+#include "ann/backend/cpu/conv_wgrad_ovec_avx512.hpp"
 #include "ann/backend/cpu/conv_winograd.hpp"
 
 namespace ann::cpu {
@@ -31,6 +36,20 @@ bool conv_backward_weights_uses_direct(const ConvGeometry& g) {
     return conv_uses_direct<T>(g) && g.rows() >= 128;
 }
 
+// Backward-weights with the vectors over output channels (conv_wgrad_ovec_avx512.hpp): no
+// horizontal sums, so it wins most where the maps are small. Chosen when the output channels
+// fill at least half a vector (O >= 8) and kw is one it is built for. bench_conv, 2 threads,
+// batch 50, GFLOP/s, this kernel vs the one used before (direct, or im2col below 128 weights per
+// output channel), interleaved, best of 3: 3->16 k3 @32 174 vs 68 | 16->8 k5 @30 181 vs 136 |
+// 8->16 k7 @13 161 vs 49 | 16->8 k3 @30 172 vs 128 | 8->16 k5 @28 204 vs 127 | 16->16 k5 @12
+// 172 vs 63 | 3->8 k3 @32 143 vs 58 | 8->16 k3 @30 192 vs 101 | 16->8 k3 @28 173 vs 127 |
+// 8->16 k3 @26 188 vs 95 | 16->16 k3 @12 167 vs 79 | 16->8 k3 @10 126 vs 65. With fewer output
+// channels most lanes idle (1 thread: 16->3 k3 @30 30 vs 61, 16->1 k5 @12 9 vs 17).
+template <class T>
+bool conv_backward_weights_uses_ovec(const ConvGeometry& g, int O) {
+    return conv_uses_direct<T>(g) && conv_wgrad_ovec_supports_kw(g.kw) && O >= 8;
+}
+
 // Backward-data by the direct kernel computes all H x (W+kw-1) full-width positions of the
 // padded dy, of which only OH*OW carry non-zero taps: worth it when that fraction is at
 // least half and there are enough input channels (the kernel's output channels) to fill a
@@ -38,6 +57,23 @@ bool conv_backward_weights_uses_direct(const ConvGeometry& g) {
 template <class T>
 bool conv_backward_data_uses_direct(const ConvGeometry& g) {
     return conv_uses_direct<T>(g) && g.C >= 8 && 2 * g.OH() * g.OW() >= g.H * (g.W + g.kw - 1);
+}
+
+// Small maps (conv_small_avx512.hpp): vectors across 16 output channels, for outputs at most 12
+// wide and channel counts that fill whole vectors (forward: O; backward-data: the layer's C), where
+// Winograd does not apply (conv2d.hpp asks Winograd first). bench_conv, 2 threads, batch 50/100,
+// GFLOP/s before -> after (docs/performance.md): cnn_3's 8->16 k7 on 13x13 forward 102 -> 185-193,
+// cnn_4's 16->16 k5 on 12x12 forward 127-134 -> 187-191 and backward-data 54-59 -> 74-86 (that
+// one computes the zero padding of dy too: 2.25x the useful multiplies). On cnn_5's 12x12 and
+// 10x10 3x3 layers it measured no faster than Winograd (forward 165 against 166-169 GFLOP/s).
+template <class T>
+bool conv_forward_uses_small(const ConvGeometry& g, int O) {
+    return conv_uses_direct<T>(g) && O % 16 == 0 && g.OW() <= kSmallMaxCols;
+}
+template <class T>
+bool conv_backward_data_uses_small(const ConvGeometry& g, int O) {
+    (void)O;
+    return conv_uses_direct<T>(g) && g.C % 16 == 0 && g.W <= kSmallMaxCols;
 }
 
 // The forward, one image at a time (each image on one thread: the same bits for any thread
@@ -59,6 +95,10 @@ void conv2d_forward_images(const T* x, const T* w, const T* b, int N, int O, con
                 conv2d_winograd_image(x + n * xs, g.C, g.H, g.W, ws.wt.data(), O, b, yn, ws, t, true);
                 done(t, n, yn);
             });
+            return;
+        }
+        if (conv_forward_uses_small<T>(g, O)) {
+            conv2d_small_forward_images(x, w, b, N, O, g, ws, out, done);
             return;
         }
         if (conv_uses_direct<T>(g)) {
@@ -104,6 +144,10 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, int N, int O, const Co
             conv2d_winograd_backward_data(dy, w, dx, N, O, g, ws);
             return;
         }
+        if (conv_backward_data_uses_small<T>(g, O)) {
+            conv2d_small_backward_data(dy, w, dx, N, O, g, ws);
+            return;
+        }
         if (conv_backward_data_uses_direct<T>(g)) {
             // Full correlation: dx = conv(pad(dy, k-1), w flipped, channels swapped).
             const int C = g.C, kh = g.kh, kw = g.kw, OH = g.OH(), OW = g.OW();
@@ -120,12 +164,7 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, int N, int O, const Co
             const std::size_t full = std::size_t(g.H - 1) * Wp + g.W;
             parallel_items(N, [&](int t, std::size_t n) {
                 T* pad = ws.pad_buffer(t, std::size_t(O) * Hp * Wp);
-                std::fill(pad, pad + std::size_t(O) * Hp * Wp, T(0));
-                const T* dyn = dy + n * ys;
-                for (int o = 0; o < O; ++o)
-                    for (int oh = 0; oh < OH; ++oh)
-                        std::copy(dyn + (std::size_t(o) * OH + oh) * OW, dyn + (std::size_t(o) * OH + oh + 1) * OW,
-                                  pad + (std::size_t(o) * Hp + oh + kh - 1) * Wp + (kw - 1));
+                pad_for_full_correlation(dy + n * ys, O, OH, OW, kh, kw, pad);
                 conv2d_direct_image_avx512(pad, O, Hp, Wp, kh, kw, ws.wt.data(), C, nullptr, dx + n * xs,
                                            ws.tmp_buffer(t, C * full));
             });
@@ -142,6 +181,10 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, T* db, int N, int O
                              ConvWorkspace<T>& ws) {
 #if ANN_HAVE_AVX512_KERNELS
     if constexpr (std::is_same_v<T, float>) {
+        if (conv_backward_weights_uses_ovec<T>(g, O)) {  // vectors over output channels
+            conv2d_backward_weights_ovec(x, dy, dw, db, N, O, g, ws);
+            return;
+        }
         if (conv_backward_weights_uses_direct<T>(g)) {
             const std::size_t R = g.rows(), P = g.cols(), xs = std::size_t(g.C) * g.H * g.W, ys = O * P;
             const std::size_t part = O * R + (db ? O : 0);

@@ -386,11 +386,7 @@ template <class T>
 void conv2d_winograd_backward_data_image(const T* dy, int O, int OH, int OW, const T* U, int C, T* dx, T* pad,
                                          ConvWorkspace<T>& ws, int t, bool vectorised) {
     const int Hp = OH + 4, Wp = OW + 4;
-    std::fill(pad, pad + std::size_t(O) * Hp * Wp, T(0));
-    for (int o = 0; o < O; ++o)
-        for (int oh = 0; oh < OH; ++oh)
-            std::copy(dy + (std::size_t(o) * OH + oh) * OW, dy + (std::size_t(o) * OH + oh + 1) * OW,
-                      pad + (std::size_t(o) * Hp + oh + 2) * Wp + 2);
+    pad_for_full_correlation(dy, O, OH, OW, 3, 3, pad);
     conv2d_winograd_image(pad, O, Hp, Wp, U, C, static_cast<const T*>(nullptr), dx, ws, t, vectorised);
 }
 

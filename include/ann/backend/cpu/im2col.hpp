@@ -77,4 +77,17 @@ void col2im_add(const T* col, const ConvGeometry& g, T* x) {
             }
 }
 
+// dy (O, OH, OW) zero-padded by k-1 on every side into pad (O, OH+2(kh-1), OW+2(kw-1)): the input
+// of backward-data as a full correlation, dx = conv(pad, w flipped, channels swapped), which the
+// direct, Winograd and small-map kernels compute with their forward.
+template <class T>
+void pad_for_full_correlation(const T* dy, int O, int OH, int OW, int kh, int kw, T* pad) {
+    const int Hp = OH + 2 * (kh - 1), Wp = OW + 2 * (kw - 1);
+    std::fill(pad, pad + std::size_t(O) * Hp * Wp, T(0));
+    for (int o = 0; o < O; ++o)
+        for (int oh = 0; oh < OH; ++oh)
+            std::copy(dy + (std::size_t(o) * OH + oh) * OW, dy + (std::size_t(o) * OH + oh + 1) * OW,
+                      pad + (std::size_t(o) * Hp + oh + kh - 1) * Wp + (kw - 1));
+}
+
 }  // namespace ann::cpu
