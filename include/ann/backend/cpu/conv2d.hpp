@@ -88,13 +88,7 @@ void conv2d_forward_images(const T* x, const T* w, const T* b, int N, int O, con
 #if ANN_HAVE_AVX512_KERNELS
     if constexpr (std::is_same_v<T, float>) {
         if (conv_forward_uses_winograd<T>(g, O)) {  // Winograd F(2x2,3x3): conv_winograd.hpp
-            ws.wt.resize(std::size_t(16) * g.C * O);
-            winograd_transform_weights(w, O, g.C, false, ws.wt.data());
-            parallel_items(N, [&](int t, std::size_t n) {
-                T* yn = out(t, n);
-                conv2d_winograd_image(x + n * xs, g.C, g.H, g.W, ws.wt.data(), O, b, yn, ws, t, true);
-                done(t, n, yn);
-            });
+            conv2d_winograd_forward_images(x, w, b, N, O, g, ws, out, done);
             return;
         }
         if (conv_forward_uses_small<T>(g, O)) {

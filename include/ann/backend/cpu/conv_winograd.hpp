@@ -390,17 +390,30 @@ void conv2d_winograd_backward_data_image(const T* dy, int O, int OH, int OW, con
     conv2d_winograd_image(pad, O, Hp, Wp, U, C, static_cast<const T*>(nullptr), dx, ws, t, vectorised);
 }
 
-// y = conv(x, w) + b over a batch (g must satisfy conv_is_winograd_shape), overwritten.
-template <class T>
-void conv2d_winograd_forward(const T* x, const T* w, const T* b, T* y, int N, int O, const ConvGeometry& g,
-                             ConvWorkspace<T>& ws, bool vectorised = true) {
-    const std::size_t xs = std::size_t(g.C) * g.H * g.W, ys = std::size_t(O) * g.cols();
+// The forward over a batch (g must satisfy conv_is_winograd_shape): image n into out(t, n), then
+// done(t, n, yn) on the same thread (as conv2d.hpp's conv2d_forward_images).
+template <class T, class Out, class Done>
+void conv2d_winograd_forward_images(const T* x, const T* w, const T* b, int N, int O, const ConvGeometry& g,
+                                    ConvWorkspace<T>& ws, Out&& out, Done&& done, bool vectorised = true) {
+    const std::size_t xs = std::size_t(g.C) * g.H * g.W;
     ws.wt.resize(std::size_t(16) * g.C * O);
     winograd_transform_weights(w, O, g.C, false, ws.wt.data());
     ws.prepare(ThreadPool::global().size());
     parallel_items(N, [&](int t, std::size_t n) {
-        conv2d_winograd_image(x + n * xs, g.C, g.H, g.W, ws.wt.data(), O, b, y + n * ys, ws, t, vectorised);
+        T* yn = out(t, n);
+        conv2d_winograd_image(x + n * xs, g.C, g.H, g.W, ws.wt.data(), O, b, yn, ws, t, vectorised);
+        done(t, n, yn);
     });
+}
+
+// y = conv(x, w) + b over a batch, overwritten.
+template <class T>
+void conv2d_winograd_forward(const T* x, const T* w, const T* b, T* y, int N, int O, const ConvGeometry& g,
+                             ConvWorkspace<T>& ws, bool vectorised = true) {
+    const std::size_t ys = std::size_t(O) * g.cols();
+    conv2d_winograd_forward_images(
+        x, w, b, N, O, g, ws, [&](int, std::size_t n) { return y + n * ys; }, [](int, std::size_t, T*) {},
+        vectorised);
 }
 
 // dx = dL/dx over a batch (g must satisfy conv_is_winograd_shape), overwritten.
