@@ -8,6 +8,7 @@ pkgs=(cmake g++ make libxtensor-dev libxtensor-blas-dev libopenblas-dev libopenb
       libstb-dev nlohmann-json3-dev libcli11-dev fonts-dejavu-core)
 pkgs+=(zlib1g-dev)  # data/tar_gz.hpp
 pkgs+=(strace)      # tests/kill/kill_every_rename.sh (SIGKILL at every rename)
+pkgs+=(libopenmpi-dev openmpi-bin)  # ann::dist and its tests (optional: the core builds without them)
 if [[ "${1:-}" == "--bench" ]]; then pkgs+=(libbenchmark-dev python3-torch python3-numpy libdnnl-dev); fi  # libdnnl-dev: bench_conv's onednn column
 if [[ "${1:-}" == "--fixtures" ]]; then pkgs+=(python3-torch python3-numpy); fi
 if [[ "${1:-}" == "--fuzz" ]]; then pkgs+=(clang-14 libclang-rt-14-dev); fi  # scripts/fuzz.sh only

@@ -216,8 +216,12 @@ TEST_CASE("softmax cross-entropy: loss total, probabilities, gradient (logits up
     const double lg = gpu().softmax_xent_forward(zg.data(), t.data(), N, K, pg.data());
     CHECK(lg == Approx(lc).epsilon(1e-6));
     CHECK(rel_diff(pg, p) < 1e-6);
-    cpu().softmax_xent_backward(p.data(), t.data(), N, K, g.data());
-    gpu().softmax_xent_backward(pg.data(), t.data(), N, K, gg.data());
+    cpu().softmax_xent_backward(p.data(), t.data(), N, K, N, g.data());
+    gpu().softmax_xent_backward(pg.data(), t.data(), N, K, N, gg.data());
+    CHECK(rel_diff(gg, g) < 1e-6);
+    // A shard of a global batch of 3N rows: divided by 3N, not N.
+    cpu().softmax_xent_backward(p.data(), t.data(), N, K, 3 * N, g.data());
+    gpu().softmax_xent_backward(pg.data(), t.data(), N, K, 3 * N, gg.data());
     CHECK(rel_diff(gg, g) < 1e-6);
 }
 

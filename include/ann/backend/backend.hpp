@@ -113,8 +113,10 @@ public:
     // of log(sum_k exp(z_k - max)) - (z_t - max), on the host.
     virtual double softmax_xent_forward(const T* logits, const long* targets, std::size_t N, std::size_t K,
                                         T* prob) = 0;
-    // grad (N, K) = (prob - onehot(targets)) / N.
-    virtual void softmax_xent_backward(const T* prob, const long* targets, std::size_t N, std::size_t K, T* grad) = 0;
+    // grad (N, K) = (prob - onehot(targets)) / divisor, divisor >= 1: N for the mean over a whole
+    // batch; the global batch size when these N rows are one process's shard of it (train/collective.hpp).
+    virtual void softmax_xent_backward(const T* prob, const long* targets, std::size_t N, std::size_t K,
+                                       std::size_t divisor, T* grad) = 0;
 
     // SGD (PyTorch's rule). buf null: w -= lr g. Else first: buf = g; otherwise buf = mu buf + g;
     // then w -= lr buf.

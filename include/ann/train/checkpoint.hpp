@@ -52,8 +52,16 @@ void save_run(const std::string& path, Run<T>& r, const std::string& architectur
 // naming the file if it does not fit the run (architecture, shapes, optimizer kind) or its
 // loop state is malformed; on such an error the run must not be used further.
 template <class T>
+nlohmann::json load_run_bytes(const std::string& bytes, const std::string& path, Run<T>& r, const std::string& architecture);
+
+template <class T>
 nlohmann::json load_run(const std::string& path, Run<T>& r, const std::string& architecture) {
-    const std::string bytes = io::read_file(path);
+    return load_run_bytes(io::read_file(path), path, r, architecture);
+}
+
+// The same from the file's bytes, read elsewhere (dist/: by process 0 only); path names it in errors.
+template <class T>
+nlohmann::json load_run_bytes(const std::string& bytes, const std::string& path, Run<T>& r, const std::string& architecture) {
     // Stage the loop state first: a malformed one fails before anything is applied.
     Run<T> staged;
     nlohmann::json extra;

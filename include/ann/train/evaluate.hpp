@@ -13,6 +13,7 @@
 
 #include "ann/data/batches.hpp"
 #include "ann/layers/sequential.hpp"
+#include "ann/train/collective.hpp"
 
 namespace ann::train {
 
@@ -46,14 +47,19 @@ public:
         model_.eval();
     }
 
-    // Accuracy (percent) of `trained` on set[idx].
-    double accuracy(Sequential<T>& trained, const data::CifarSet& set, const data::Indices& idx) {
+    // Accuracy (percent) of `trained` on set[idx]. With a Collective (data-parallel), each
+    // process evaluates its shard of idx and the correct counts are summed: every process gets
+    // the accuracy of the whole list.
+    double accuracy(Sequential<T>& trained, const data::CifarSet& set, const data::Indices& idx,
+                    Collective* team = nullptr) {
         if (idx.empty()) fail("Evaluator: empty image list");
         if (model_.device() != trained.device()) model_.to(trained.device());
         copy_parameters(trained, model_);
+        const auto [lo, hi] = team ? shard_range(idx.size(), team->rank(), team->size())
+                                   : std::pair<std::size_t, std::size_t>{0, idx.size()};
         std::size_t correct = 0;
-        for (std::size_t start = 0; start < idx.size(); start += batch_) {
-            const std::size_t n = std::min(batch_, idx.size() - start);
+        for (std::size_t start = lo; start < hi; start += batch_) {
+            const std::size_t n = std::min(batch_, hi - start);
             data::fill_batch(set, idx.data() + start, n, x_, y_);
             const Array<T>& logits = model_.forward(staged_on(model_.device(), x_, x_device_));
             Tensor<T> copy;
@@ -61,7 +67,9 @@ public:
             const std::size_t K = logits.dim(1);
             for (std::size_t b = 0; b < n; ++b) correct += argmax_row(z + b * K, K) == y_[b];
         }
-        return 100.0 * static_cast<double>(correct) / static_cast<double>(idx.size());
+        double total = static_cast<double>(correct);  // exact: counts are far below 2^53
+        if (team) team->sum(&total, 1);
+        return 100.0 * total / static_cast<double>(idx.size());
     }
 
 private:

@@ -23,6 +23,10 @@
 // Divergence: a step whose loss is not finite (NaN or Inf) ends the run at once, before its
 // update: run.diverged is set, run.diverged_step names the step (its loss is recorded if it
 // falls on a recording step), and train_epochs returns; a diverged run is never trained further.
+// Data-parallel: with d.collective set (P processes, the same Run built the same way on each), every
+// process trains on its shard of each batch and the gradients are summed before the update
+// (train/collective.hpp); curves, counters and weights stay the same on every process. Only the
+// caller's on_epoch_end decides who writes checkpoints (dist/: process 0).
 // Interruption: if `stop` is given and becomes true (a SIGINT handler sets it), train_epochs
 // throws Interrupted between two steps; the last epoch-end checkpoint is what resumes.
 #include <atomic>
@@ -40,6 +44,7 @@
 #include "ann/layers/sequential.hpp"
 #include "ann/loss/cross_entropy.hpp"
 #include "ann/optim/optimizer.hpp"
+#include "ann/train/collective.hpp"
 #include "ann/train/evaluate.hpp"
 #include "ann/train/progress.hpp"
 
@@ -50,6 +55,7 @@ struct TrainData {
     data::Indices train;                     // trained on, reshuffled every epoch
     data::Indices train_eval;                // fixed subset on which training accuracy is measured
     data::Indices val;                       // validation set
+    Collective* collective = nullptr;        // data-parallel: the processes sharing every step
 };
 
 struct RecordOptions {
@@ -121,7 +127,13 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
     const std::size_t nb = data::num_batches(d.train.size(), rec.batch);
     const std::size_t planned = std::max(run.epochs_planned, until_epoch);
     CrossEntropyLoss<T> ce;
-    Array<T> x, x_device;  // the batch on the host, and its copy on the model's device
+    Collective* const team = d.collective;
+    std::unique_ptr<FlatParameters<T>> flat;  // the gradients of every step, summed in one call
+    if (team) {
+        flat = std::make_unique<FlatParameters<T>>(run.model);
+        broadcast_parameters(*team, run.model);
+    }
+    Array<T> x, x_device;  // the batch (this process's shard of it) on the host, and its copy on the model's device
     std::vector<long> y;
     double last_loss = run.curves.count("loss") && !run.curves["loss"].empty() ? run.curves["loss"].back() : 0.0;
     double last_acc = run.curves.count("val_acc") && !run.curves["val_acc"].empty() ? run.curves["val_acc"].back() : -1.0;
@@ -151,10 +163,26 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
         for (std::size_t b = 0; b < nb; ++b) {
             if (stop && stop->load()) throw Interrupted(run.label, run.epoch);
             const std::size_t start = b * rec.batch, n = std::min(rec.batch, order.size() - start);
-            data::fill_batch(*d.images, order.data() + start, n, x, y);
             run.optimizer->zero_grad();
-            const T loss = ce.forward(run.model.forward(staged_on(run.model.device(), x, x_device)), y);
-            run.model.backward(ce.backward());
+            T loss;
+            if (!team) {
+                data::fill_batch(*d.images, order.data() + start, n, x, y);
+                loss = ce.forward(run.model.forward(staged_on(run.model.device(), x, x_device)), y);
+                run.model.backward(ce.backward());
+            } else {
+                const auto [lo, hi] = shard_range(n, team->rank(), team->size());
+                double shard_loss = 0;  // an empty shard adds nothing to the loss or the gradients
+                if (hi > lo) {
+                    data::fill_batch(*d.images, order.data() + start + lo, hi - lo, x, y);
+                    shard_loss = ce.forward_shard(run.model.forward(x), y, n);
+                    run.model.backward(ce.backward());
+                }
+                flat->pack_grads();
+                team->sum(flat->buffer().data(), flat->buffer().size());
+                flat->unpack_grads();
+                team->sum(&shard_loss, 1);
+                loss = static_cast<T>(shard_loss / static_cast<double>(n));
+            }
             const bool record = run.step % rec.every == 0;
             if (record) {
                 // A diverged run (NaN loss) is recorded as it is: it is a result, not an error.
@@ -169,9 +197,9 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
             }
             run.optimizer->step();
             if (record) {
-                if (rec.train_acc) run.curves["train_acc"].push_back(ev->accuracy(run.model, *d.images, d.train_eval));
+                if (rec.train_acc) run.curves["train_acc"].push_back(ev->accuracy(run.model, *d.images, d.train_eval, team));
                 if (rec.val_acc) {
-                    last_acc = ev->accuracy(run.model, *d.images, d.val);
+                    last_acc = ev->accuracy(run.model, *d.images, d.val, team);
                     run.curves["val_acc"].push_back(last_acc);
                 }
             }

@@ -115,8 +115,9 @@ public:
     double softmax_xent_forward(const T* logits, const long* targets, std::size_t N, std::size_t K, T* prob) override {
         return cpu::softmax_xent_forward(logits, targets, N, K, prob);
     }
-    void softmax_xent_backward(const T* prob, const long* targets, std::size_t N, std::size_t K, T* grad) override {
-        cpu::softmax_xent_backward(prob, targets, N, K, grad);
+    void softmax_xent_backward(const T* prob, const long* targets, std::size_t N, std::size_t K, std::size_t divisor,
+                               T* grad) override {
+        cpu::softmax_xent_backward(prob, targets, N, K, divisor, grad);
     }
 
     void sgd_update(T* w, const T* g, T* buf, std::size_t n, T lr, T mu, bool first) override {

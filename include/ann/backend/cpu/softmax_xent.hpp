@@ -25,8 +25,9 @@ double softmax_xent_forward(const T* logits, const long* targets, std::size_t N,
 }
 
 template <class T>
-void softmax_xent_backward(const T* prob, const long* targets, std::size_t N, std::size_t K, T* grad) {
-    const T inv_n = T(1) / static_cast<T>(N);
+void softmax_xent_backward(const T* prob, const long* targets, std::size_t N, std::size_t K, std::size_t divisor,
+                           T* grad) {
+    const T inv_n = T(1) / static_cast<T>(divisor);
     for (std::size_t n = 0; n < N; ++n)
         for (std::size_t k = 0; k < K; ++k)
             grad[n * K + k] = (prob[n * K + k] - (static_cast<std::size_t>(targets[n]) == k ? T(1) : T(0))) * inv_n;

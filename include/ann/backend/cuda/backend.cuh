@@ -153,10 +153,11 @@ public:
         for (std::size_t n = 0; n < N; ++n) total += static_cast<double>(host_rows_[n]);
         return total;
     }
-    void softmax_xent_backward(const T* prob, const long* targets, std::size_t N, std::size_t K, T* grad) override {
+    void softmax_xent_backward(const T* prob, const long* targets, std::size_t N, std::size_t K, std::size_t divisor,
+                               T* grad) override {
         if (N == 0) return;
         const std::int32_t* t = upload_targets(targets, N, K);
-        kernels::softmax_xent_backward(prob, t, N, K, grad, ctx_.stream());
+        kernels::softmax_xent_backward(prob, t, N, K, divisor, grad, ctx_.stream());
     }
 
     void sgd_update(T* w, const T* g, T* buf, std::size_t n, T lr, T mu, bool first) override {

@@ -317,7 +317,7 @@ void softmax_xent_forward(const T* logits, const std::int32_t* targets, std::siz
     ANN_CUDA_CHECK_LAUNCH("softmax_xent_forward_kernel");
 }
 
-// grad (N, K) = (prob - onehot(targets)) * inv_n, inv_n = 1/N rounded once (as the CPU does).
+// grad (N, K) = (prob - onehot(targets)) * inv_n, inv_n = 1/divisor rounded once (as the CPU does).
 template <class T>
 __global__ void softmax_xent_backward_kernel(const T* __restrict__ prob, const std::int32_t* __restrict__ targets,
                                              std::size_t N, std::size_t K, T inv_n, T* __restrict__ grad) {
@@ -327,10 +327,10 @@ __global__ void softmax_xent_backward_kernel(const T* __restrict__ prob, const s
     }
 }
 template <class T>
-void softmax_xent_backward(const T* prob, const std::int32_t* targets, std::size_t N, std::size_t K, T* grad,
-                           cudaStream_t s) {
+void softmax_xent_backward(const T* prob, const std::int32_t* targets, std::size_t N, std::size_t K,
+                           std::size_t divisor, T* grad, cudaStream_t s) {
     if (N * K == 0) return;
-    const T inv_n = T(1) / static_cast<T>(N);
+    const T inv_n = T(1) / static_cast<T>(divisor);
     softmax_xent_backward_kernel<T><<<blocks_for(N * K), kThreads, 0, s>>>(prob, targets, N, K, inv_n, grad);
     ANN_CUDA_CHECK_LAUNCH("softmax_xent_backward_kernel");
 }

@@ -1,0 +1,88 @@
+#pragma once
+// How the processes of a data-parallel run share a training step (MPI's ann::dist::Communicator
+// implements it; the core library never needs MPI). With no Collective a process trains alone.
+//
+// Data-parallel step (train/run.hpp), with P processes holding identical models:
+//   every process draws the same global batch (same order Rng), takes its shard of it
+//   (shard_range: contiguous, deterministic), runs forward and backward on the shard with the
+//   loss divided by the global batch size (CrossEntropyLoss::forward_shard), then one sum() over
+//   all parameter gradients packed in one flat buffer, one over the loss; then every process takes
+//   the same optimizer step. The summed gradient is the single-process gradient with the batch
+//   sum regrouped (docs/distributed.md bounds the difference); everything after it is identical.
+// Evaluation shards the image list the same way and sums the correct counts (exact integers).
+#include <algorithm>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "ann/core/error.hpp"
+#include "ann/layers/sequential.hpp"
+
+namespace ann::train {
+
+class Collective {
+public:
+    virtual ~Collective() = default;
+    virtual int rank() const = 0;
+    virtual int size() const = 0;
+    // Element-wise sum over all processes, in place; every process gets the same result.
+    virtual void sum(float* data, std::size_t n) = 0;
+    virtual void sum(double* data, std::size_t n) = 0;
+    // data of process `root` copied to every process.
+    virtual void broadcast(float* data, std::size_t n, int root) = 0;
+    virtual void broadcast(double* data, std::size_t n, int root) = 0;
+};
+
+// [begin, end) of the n items that process `rank` of `size` takes: contiguous blocks, sizes
+// differing by at most one, in rank order (rank 0 first). Some shards are empty when n < size.
+inline std::pair<std::size_t, std::size_t> shard_range(std::size_t n, int rank, int size) {
+    if (size < 1 || rank < 0 || rank >= size) fail("shard_range: rank ", rank, " of ", size, " processes");
+    const auto r = static_cast<std::size_t>(rank), p = static_cast<std::size_t>(size);
+    return {n * r / p, n * (r + 1) / p};
+}
+
+// The parameters of `model` packed into (pack) and unpacked from (unpack) one flat host buffer,
+// gradients or values, in parameters() order. Data-parallel training runs on the CPU.
+template <class T>
+class FlatParameters {
+public:
+    explicit FlatParameters(Sequential<T>& model) : params_(model.parameters()) {
+        std::size_t n = 0;
+        for (auto* p : params_) {
+            if (p->value.device() != Device::cpu)
+                fail("data-parallel training runs on the CPU; the model is on ", to_string(p->value.device()));
+            n += p->size();
+        }
+        flat_.resize(n);
+    }
+    std::vector<T>& buffer() { return flat_; }
+
+    void pack_grads() { walk([](T* flat, Parameter<T>& p) { copy(p.grad.data(), flat, p.size()); }); }
+    void unpack_grads() { walk([](T* flat, Parameter<T>& p) { copy(flat, p.grad.data(), p.size()); }); }
+    void pack_values() { walk([](T* flat, Parameter<T>& p) { copy(p.value.data(), flat, p.size()); }); }
+    void unpack_values() { walk([](T* flat, Parameter<T>& p) { copy(flat, p.value.data(), p.size()); }); }
+
+private:
+    static void copy(const T* from, T* to, std::size_t n) { std::copy(from, from + n, to); }
+    template <class F>
+    void walk(F f) {
+        T* at = flat_.data();
+        for (auto* p : params_) {
+            f(at, *p);
+            at += p->size();
+        }
+    }
+    std::vector<Parameter<T>*> params_;
+    std::vector<T> flat_;
+};
+
+// Makes every process's model equal to process 0's (the start of a data-parallel run).
+template <class T>
+void broadcast_parameters(Collective& c, Sequential<T>& model) {
+    FlatParameters<T> flat(model);
+    flat.pack_values();
+    c.broadcast(flat.buffer().data(), flat.buffer().size(), 0);
+    flat.unpack_values();
+}
+
+}  // namespace ann::train
