@@ -16,6 +16,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -34,6 +36,7 @@
 #include "ann/train/progress.hpp"
 #include "ann/train/results_json.hpp"
 #include "ann/train/run.hpp"
+#include "team.hpp"
 
 namespace hw {
 
@@ -248,68 +251,149 @@ inline Json common_keys(const Options& o, const Prepared& p) {
 
 inline std::string part_dir(const Options& o, int part) { return (fs::path(o.out) / ("part" + std::to_string(part))).string(); }
 
-// ---- part 3: architectures, Adam ---------------------------------------------------------
-inline void part3(const Options& o, Prepared& p, ann::train::Progress& progress) {
-    ann::train::RecordOptions rec{o.batch, o.record_every, true, true, false};
-    for (const auto& arch : o.archs) {
-        RunF r = make_run(o, "part3 " + arch, arch, ann::models::Activation::relu, "part3/" + arch);
-        r.optimizer = std::make_unique<ann::Adam<float>>(r.model.parameters(), o.adam_lr);
-        r.epochs_planned = o.epochs;
-        auto ev = make_evaluator(o, arch, ann::models::Activation::relu);
-        train_run(o, r, "part3-" + arch, arch + "/relu", o.epochs, p, rec, &ev, progress);
-        const double test_acc = ev.accuracy(r.model, p.cifar.test, p.test);
-        Json j = common_keys(o, p);
-        j["name"] = arch;
-        j["loss_curve"] = r.curve("loss");
-        j["train_acc_curve"] = r.curve("train_acc");
-        j["val_acc_curve"] = r.curve("val_acc");
-        j["test_acc"] = test_acc;
-        j["weights"] = ann::train::tensor_to_json(ann::train::first_layer_weight(r.model).value);
-        j["num_parameters"] = r.model.num_parameters();
-        j["epochs"] = o.epochs;
-        j["optimizer"] = "adam lr=" + Json(o.adam_lr).dump() + " betas=(0.9, 0.999) eps=1e-8";
-        mark_divergence(j, {&r});
-        j["train_acc_images"] = p.data.train_eval.size();
-        j["seconds"] = r.seconds;
-        const std::string path = part_dir(o, 3) + "/part3_" + arch + ".json";
-        ann::train::write_json_atomic(path, j);
-        std::printf("part3 %-6s test accuracy %.2f%%  (%zu parameters, %s)  -> %s\n", arch.c_str(), test_acc,
-                    r.model.num_parameters(), ann::train::Progress::format_time(r.seconds).c_str(), path.c_str());
-        std::fflush(stdout);
+// ---- runs as tasks ------------------------------------------------------------------------
+// Each training run (or chain of runs that depend on each other) is a Task. With several ranks
+// the tasks of a phase are spread over them; whatever rank runs a task, its numbers are the same
+// (seeds come from the run's name), so the result files are the same for any number of ranks.
+// A task returns what rank 0 writes: {"files": [[path, content], ...]} and, for part 5's
+// learning-rate runs, their curves ("rate"), which rank 0 assembles into part5_<arch>.json.
+struct Task {
+    std::string name;
+    double cost;                // relative run time: how tasks are spread over ranks, never a result
+    std::function<Json()> run;
+};
+
+inline Json file_result(const std::string& path, Json content) {
+    return Json{{"files", Json::array({Json::array({path, std::move(content)})})}};
+}
+
+inline void write_files(const Json& result) {
+    if (!result.contains("files")) return;
+    for (const auto& f : result["files"]) ann::train::write_json_atomic(f[0].get<std::string>(), f[1]);
+}
+
+// Seconds of each architecture's runs in the 2026-11-27 full run on 2 cores (part 3; part 4, both
+// activations): only the spreading of tasks over ranks depends on them.
+inline double run_cost(int part, const std::string& arch) {
+    static const std::map<std::string, std::pair<double, double>> t{
+        {"mlp_1", {67, 13}}, {"mlp_2", {68, 13}}, {"cnn_3", {589, 205}}, {"cnn_4", {748, 291}}, {"cnn_5", {691, 277}}};
+    const auto it = t.find(arch);
+    const auto c = it == t.end() ? std::pair<double, double>{600, 250} : it->second;
+    return part == 3 ? c.first : c.second;
+}
+
+// Which rank runs each task: longest first, each to the least loaded rank (ties: the lowest),
+// deterministic for a task list and rank count, so --resume with the same -np finds every run's
+// checkpoint where its rank wrote it.
+inline std::vector<int> spread(const std::vector<Task>& tasks, int ranks) {
+    std::vector<std::size_t> order(tasks.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return tasks[a].cost > tasks[b].cost; });
+    std::vector<double> load(static_cast<std::size_t>(ranks), 0.0);
+    std::vector<int> owner(tasks.size(), 0);
+    for (std::size_t i : order) {
+        const auto r = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+        owner[i] = static_cast<int>(r);
+        load[r] += tasks[i].cost;
     }
+    return owner;
+}
+
+// Runs one phase: each rank its own tasks, in list order. Rank 0 writes the files of its tasks
+// as each ends, then the others' (sent when the phase ends), and gets every task's result; other
+// ranks get only their own. A rank whose task fails ends the job (Team::fail_job): the others
+// would wait for it forever; every finished epoch is in a checkpoint.
+inline std::vector<Json> run_phase(Team& team, const std::vector<Task>& tasks) {
+    const auto owner = spread(tasks, team.size());
+    std::vector<Json> results(tasks.size());
+    if (team.size() == 1) {
+        for (std::size_t i = 0; i < tasks.size(); ++i) write_files(results[i] = tasks[i].run());
+        return results;
+    }
+    try {
+        Json mine = Json::object();
+        for (std::size_t i = 0; i < tasks.size(); ++i) {
+            if (owner[i] != team.rank()) continue;
+            results[i] = tasks[i].run();
+            if (team.root())
+                write_files(results[i]);
+            else
+                mine[std::to_string(i)] = results[i];
+        }
+        const auto sent = team.gather(mine.dump());
+        for (std::size_t r = 1; r < sent.size(); ++r) {
+            const Json theirs = Json::parse(sent[r]);
+            for (const auto& [key, value] : theirs.items()) results[std::stoul(key)] = value;
+        }
+        if (team.root())
+            for (std::size_t i = 0; i < tasks.size(); ++i)
+                if (owner[i] != 0) write_files(results[i]);
+    } catch (const ann::train::Interrupted& e) {
+        team.fail_job(std::string(e.what()) + "; the checkpoints of finished epochs are kept: resume with --resume", 130);
+    } catch (const std::exception& e) {
+        team.fail_job(e.what(), 2);
+    }
+    return results;
+}
+
+// ---- part 3: architectures, Adam ---------------------------------------------------------
+inline Json part3_run(const Options& o, Prepared& p, const std::string& arch, ann::train::Progress& progress) {
+    ann::train::RecordOptions rec{o.batch, o.record_every, true, true, false};
+    RunF r = make_run(o, "part3 " + arch, arch, ann::models::Activation::relu, "part3/" + arch);
+    r.optimizer = std::make_unique<ann::Adam<float>>(r.model.parameters(), o.adam_lr);
+    r.epochs_planned = o.epochs;
+    auto ev = make_evaluator(o, arch, ann::models::Activation::relu);
+    train_run(o, r, "part3-" + arch, arch + "/relu", o.epochs, p, rec, &ev, progress);
+    const double test_acc = ev.accuracy(r.model, p.cifar.test, p.test);
+    Json j = common_keys(o, p);
+    j["name"] = arch;
+    j["loss_curve"] = r.curve("loss");
+    j["train_acc_curve"] = r.curve("train_acc");
+    j["val_acc_curve"] = r.curve("val_acc");
+    j["test_acc"] = test_acc;
+    j["weights"] = ann::train::tensor_to_json(ann::train::first_layer_weight(r.model).value);
+    j["num_parameters"] = r.model.num_parameters();
+    j["epochs"] = o.epochs;
+    j["optimizer"] = "adam lr=" + Json(o.adam_lr).dump() + " betas=(0.9, 0.999) eps=1e-8";
+    mark_divergence(j, {&r});
+    j["train_acc_images"] = p.data.train_eval.size();
+    j["seconds"] = r.seconds;
+    const std::string path = part_dir(o, 3) + "/part3_" + arch + ".json";
+    std::printf("part3 %-6s test accuracy %.2f%%  (%zu parameters, %s)  -> %s\n", arch.c_str(), test_acc,
+                r.model.num_parameters(), ann::train::Progress::format_time(r.seconds).c_str(), path.c_str());
+    std::fflush(stdout);
+    return file_result(path, std::move(j));
 }
 
 // ---- part 4: ReLU vs sigmoid, SGD lr 0.01 ------------------------------------------------
-inline void part4(const Options& o, Prepared& p, ann::train::Progress& progress) {
+inline Json part4_run(const Options& o, Prepared& p, const std::string& arch, ann::train::Progress& progress) {
     ann::train::RecordOptions rec{o.batch, o.record_every, false, false, true};
-    for (const auto& arch : o.archs) {
-        Json j = common_keys(o, p);
-        j["name"] = arch;
-        j["epochs"] = o.epochs;
-        j["optimizer"] = "sgd lr=0.01 momentum=0";
-        j["grad_curve_definition"] = "Frobenius norm of the step's dLoss/dW of the first layer's weight";
-        double seconds = 0;
-        Json diverged = Json::array();
-        for (auto act : {ann::models::Activation::relu, ann::models::Activation::sigmoid}) {
-            const std::string an = act == ann::models::Activation::relu ? "relu" : "sigmoid";
-            RunF r = make_run(o, "part4 " + arch + " " + an, arch, act, "part4/" + arch + "/" + an);
-            r.optimizer = std::make_unique<ann::SGD<float>>(r.model.parameters(), 0.01, 0.0);
-            r.epochs_planned = o.epochs;
-            train_run(o, r, "part4-" + arch + "-" + an, arch + "/" + an, o.epochs, p, rec, nullptr, progress);
-            if (r.diverged) diverged.push_back(Json{{"run", r.label}, {"step", r.diverged_step}});
-            j[an + "_loss_curve"] = r.curve("loss");
-            j[an + "_grad_curve"] = r.curve("grad_norm");
-            seconds += r.seconds;
-        }
-        j["seconds"] = seconds;
-        j["diverged"] = !diverged.empty();
-        if (!diverged.empty()) j["diverged_runs"] = diverged;
-        const std::string path = part_dir(o, 4) + "/part4_" + arch + ".json";
-        ann::train::write_json_atomic(path, j);
-        std::printf("part4 %-6s done (%s)  -> %s\n", arch.c_str(), ann::train::Progress::format_time(seconds).c_str(),
-                    path.c_str());
-        std::fflush(stdout);
+    Json j = common_keys(o, p);
+    j["name"] = arch;
+    j["epochs"] = o.epochs;
+    j["optimizer"] = "sgd lr=0.01 momentum=0";
+    j["grad_curve_definition"] = "Frobenius norm of the step's dLoss/dW of the first layer's weight";
+    double seconds = 0;
+    Json diverged = Json::array();
+    for (auto act : {ann::models::Activation::relu, ann::models::Activation::sigmoid}) {
+        const std::string an = act == ann::models::Activation::relu ? "relu" : "sigmoid";
+        RunF r = make_run(o, "part4 " + arch + " " + an, arch, act, "part4/" + arch + "/" + an);
+        r.optimizer = std::make_unique<ann::SGD<float>>(r.model.parameters(), 0.01, 0.0);
+        r.epochs_planned = o.epochs;
+        train_run(o, r, "part4-" + arch + "-" + an, arch + "/" + an, o.epochs, p, rec, nullptr, progress);
+        if (r.diverged) diverged.push_back(Json{{"run", r.label}, {"step", r.diverged_step}});
+        j[an + "_loss_curve"] = r.curve("loss");
+        j[an + "_grad_curve"] = r.curve("grad_norm");
+        seconds += r.seconds;
     }
+    j["seconds"] = seconds;
+    j["diverged"] = !diverged.empty();
+    if (!diverged.empty()) j["diverged_runs"] = diverged;
+    const std::string path = part_dir(o, 4) + "/part4_" + arch + ".json";
+    std::printf("part4 %-6s done (%s)  -> %s\n", arch.c_str(), ann::train::Progress::format_time(seconds).c_str(),
+                path.c_str());
+    std::fflush(stdout);
+    return file_result(path, std::move(j));
 }
 
 // ---- part 5: learning rates and a scheduled learning rate --------------------------------
@@ -343,64 +427,79 @@ inline std::string lr_key(double lr) {
     return "001";
 }
 
-inline void part5(const Options& o, Prepared& p, ann::train::Progress& progress) {
-    const std::string arch = part5_arch(o);
-    const auto relu = ann::models::Activation::relu;
-    const std::string key = arch + "/relu", base = "part5-" + arch;
-    ann::train::RecordOptions rec{o.batch, o.record_every, false, true, false};
-    auto ev = make_evaluator(o, arch, relu);
-    // All part-5 networks start from the same weights and see the same batch order.
-    auto fresh = [&](const std::string& label, double lr) {
-        RunF r = make_run(o, label, arch, relu, "part5/" + arch);
-        r.optimizer = std::make_unique<ann::SGD<float>>(r.model.parameters(), lr, 0.0);
-        return r;
-    };
+// All part-5 networks start from the same weights and see the same batch order.
+inline RunF part5_fresh(const Options& o, const std::string& arch, const std::string& label, double lr) {
+    RunF r = make_run(o, label, arch, ann::models::Activation::relu, "part5/" + arch);
+    r.optimizer = std::make_unique<ann::SGD<float>>(r.model.parameters(), lr, 0.0);
+    return r;
+}
 
+// One constant learning rate: its curves and how it ended, for part5_<arch>.json.
+inline Json part5_rate(const Options& o, Prepared& p, const std::string& arch, double lr,
+                       ann::train::Evaluator<float>& ev, ann::train::Progress& progress) {
+    ann::train::RecordOptions rec{o.batch, o.record_every, false, true, false};
+    RunF r = part5_fresh(o, arch, "part5 " + arch + " lr=" + Json(lr).dump(), lr);
+    r.epochs_planned = o.part5_epochs;
+    // The lr=0.1 run keeps a checkpoint per epoch: the scheduled runs start from one.
+    train_run(o, r, "part5-" + arch + "-lr" + lr_key(lr), arch + "/relu", o.part5_epochs, p, rec, &ev, progress, {},
+              lr == 0.1);
+    return Json{{"lr", lr},           {"loss_curve", r.curve("loss")}, {"val_acc_curve", r.curve("val_acc")},
+                {"seconds", r.seconds}, {"epochs_done", r.epoch},       {"diverged", r.diverged},
+                {"diverged_step", r.diverged_step}, {"label", r.label}};
+}
+
+// part5_<arch>.json from the three learning rates' results (0.1, 0.01, 0.001 in that order).
+inline Json part5_rates_file(const Options& o, const Prepared& p, const std::string& arch, const std::vector<Json>& rates) {
     Json j = common_keys(o, p);
     j["name"] = arch;
     j["epochs"] = o.part5_epochs;
     j["optimizer"] = "sgd momentum=0";
     double seconds = 0;
     Json diverged = Json::array();
-    std::size_t lr01_epochs = 0;  // epochs the lr=0.1 run completed (fewer if it diverged)
-    std::size_t lr01_step = 0;
-    for (double lr : {0.1, 0.01, 0.001}) {
-        RunF r = fresh("part5 " + arch + " lr=" + ann::train::Json(lr).dump(), lr);
-        r.epochs_planned = o.part5_epochs;
-        // The lr=0.1 run keeps a checkpoint per epoch: the scheduled runs start from one.
-        train_run(o, r, base + "-lr" + lr_key(lr), key, o.part5_epochs, p, rec, &ev, progress, {}, lr == 0.1);
-        if (r.diverged) diverged.push_back(Json{{"run", r.label}, {"step", r.diverged_step}});
-        if (lr == 0.1) lr01_epochs = r.epoch, lr01_step = r.diverged_step;
-        j["loss_curve_" + lr_key(lr)] = r.curve("loss");
-        j["val_acc_curve_" + lr_key(lr)] = r.curve("val_acc");
-        seconds += r.seconds;
+    for (const Json& r : rates) {
+        const std::string k = lr_key(r["lr"].get<double>());
+        if (r["diverged"].get<bool>()) diverged.push_back(Json{{"run", r["label"]}, {"step", r["diverged_step"]}});
+        j["loss_curve_" + k] = r["loss_curve"];
+        j["val_acc_curve_" + k] = r["val_acc_curve"];
+        seconds += r["seconds"].get<double>();
     }
     j["seconds"] = seconds;
     j["diverged"] = !diverged.empty();
     if (!diverged.empty()) j["diverged_runs"] = diverged;
     const std::string path = part_dir(o, 5) + "/part5_" + arch + ".json";
-    ann::train::write_json_atomic(path, j);
     std::printf("part5 %-6s learning rates done (%s)  -> %s\n", arch.c_str(),
                 ann::train::Progress::format_time(seconds).c_str(), path.c_str());
+    std::fflush(stdout);
+    return file_result(path, std::move(j));
+}
 
-    // Scheduled learning rate.
+// The scheduled learning rate, from the lr=0.1 run's result and per-epoch checkpoints: its
+// file, or none if that run diverged before the first switch.
+inline Json part5_schedule(const Options& o, Prepared& p, const std::string& arch, const Json& lr01,
+                           std::optional<double> test_adam, ann::train::Evaluator<float>& ev,
+                           ann::train::Progress& progress) {
+    const std::string key = arch + "/relu", base = "part5-" + arch;
+    ann::train::RecordOptions rec{o.batch, o.record_every, false, true, false};
+    const std::size_t lr01_epochs = lr01["epochs_done"].get<std::size_t>();
+    const std::size_t lr01_step = lr01["diverged_step"].get<std::size_t>();
     const std::size_t E = o.schedule_epochs, spe = p.steps_per_epoch;
     if (E < 3) ann::fail("--schedule-epochs must be at least 3");
     // Each learning rate gets at least one epoch: 1 <= e1 < e2 < E.
     auto clamp = [&](std::size_t e, std::size_t lo, std::size_t hi) { return std::min(std::max(e, lo), hi); };
-    const auto lr01_curve = j["val_acc_curve_1"].get<std::vector<double>>();
+    std::vector<double> lr01_curve;  // accuracies: always finite, never null
+    for (const auto& v : lr01["val_acc_curve"]) lr01_curve.push_back(v.get<double>());
     std::size_t e1 = o.switch1 ? o.switch1 : ann::train::plateau_epoch(lr01_curve, spe, o.record_every, 0, o.plateau_tol);
     e1 = clamp(e1, 1, E - 2);
     if (lr01_epochs < o.part5_epochs && e1 > lr01_epochs) {
         std::printf("part5 %-6s scheduled lr skipped: the lr=0.1 run diverged at step %zu, before epoch %zu\n",
                     arch.c_str(), lr01_step, e1);
         std::fflush(stdout);
-        return;
+        return Json::object();
     }
     if (e1 > lr01_epochs) ann::fail("switch epoch ", e1, " is after the ", lr01_epochs, " epochs of the lr=0.1 run");
 
     // Run a: 0.1, then 0.01 from epoch e1 (keeps a checkpoint per epoch for run b).
-    RunF a = fresh("part5 " + arch + " 0.1->0.01@" + std::to_string(e1), 0.1);
+    RunF a = part5_fresh(o, arch, "part5 " + arch + " 0.1->0.01@" + std::to_string(e1), 0.1);
     a.epochs_planned = E;
     train_run(o, a, base + "-sched-a", key, E, p, rec, &ev, progress, [&](RunF& r) {
         load_checked(o, checkpoint_path(o, base + "-lr1", e1), r, key);
@@ -431,7 +530,7 @@ inline void part5(const Options& o, Prepared& p, ann::train::Progress& progress)
         e2 = o.switch2 ? o.switch2 : ann::train::plateau_epoch(a_curve, spe, o.record_every, e1, o.plateau_tol);
         e2 = clamp(e2, e1 + 1, E - 1);
         if (e2 <= e1 || e2 >= E) ann::fail("second switch epoch ", e2, " must lie between ", e1, " and ", E);
-        RunF b = fresh("part5 " + arch + " 0.1->0.01@" + std::to_string(e1) + "->0.001@" + std::to_string(e2), 0.1);
+        RunF b = part5_fresh(o, arch, "part5 " + arch + " 0.1->0.01@" + std::to_string(e1) + "->0.001@" + std::to_string(e2), 0.1);
         b.epochs_planned = E;
         train_run(o, b, base + "-sched-b", key, E, p, rec, &ev, progress, [&](RunF& r) {
             load_checked(o, checkpoint_path(o, base + "-sched-a", e2), r, key);
@@ -446,7 +545,6 @@ inline void part5(const Options& o, Prepared& p, ann::train::Progress& progress)
     } else {
         std::printf("part5 %-6s second switch skipped: the 0.1 -> 0.01 run diverged\n", arch.c_str());
     }
-    const auto test_adam = part3_test_acc(o, arch);
     s["switch_epoch_2"] = e2 ? Json(e2) : Json(nullptr);
     s["runs"] = runs;
     s["test_acc_scheduled"] = test_sched ? Json(*test_sched) : Json(nullptr);
@@ -457,12 +555,33 @@ inline void part5(const Options& o, Prepared& p, ann::train::Progress& progress)
     s["diverged"] = !runs_diverged.empty();
     if (!runs_diverged.empty()) s["diverged_runs"] = runs_diverged;
     const std::string spath = part_dir(o, 5) + "/part5_" + arch + "_scheduled.json";
-    ann::train::write_json_atomic(spath, s);
     std::printf("part5 %-6s scheduled lr (0.1 -> 0.01 at epoch %zu -> 0.001 at epoch %zu): test accuracy %s, "
                 "Adam (part 3) %s  -> %s\n",
                 arch.c_str(), e1, e2, test_sched ? (Json(*test_sched).dump() + "%").c_str() : "none (diverged)",
                 test_adam ? (Json(*test_adam).dump() + "%").c_str() : "not run", spath.c_str());
     std::fflush(stdout);
+    return file_result(spath, std::move(s));
+}
+
+// Part 5's tasks: the lr=0.1 run followed by the two scheduled runs that start from its
+// checkpoints (one task: they need its files), and the two other learning rates.
+inline std::vector<Task> part5_tasks(const Options& o, Prepared& p, const std::string& arch, std::optional<double> test_adam,
+                                     ann::train::Progress& progress) {
+    const auto relu = ann::models::Activation::relu;
+    std::vector<Task> tasks;
+    tasks.push_back({"part5 " + arch + " lr=0.1 and the schedule", 3.0, [&o, &p, arch, test_adam, &progress, relu] {
+                         auto ev = make_evaluator(o, arch, relu);
+                         Json rate = part5_rate(o, p, arch, 0.1, ev, progress);
+                         Json out = part5_schedule(o, p, arch, rate, test_adam, ev, progress);
+                         out["rate"] = std::move(rate);
+                         return out;
+                     }});
+    for (double lr : {0.01, 0.001})
+        tasks.push_back({"part5 " + arch + " lr=" + Json(lr).dump(), 1.0, [&o, &p, arch, lr, &progress, relu] {
+                             auto ev = make_evaluator(o, arch, relu);
+                             return Json{{"rate", part5_rate(o, p, arch, lr, ev, progress)}};
+                         }});
+    return tasks;
 }
 
 // ---- summary -----------------------------------------------------------------------------
@@ -541,22 +660,63 @@ inline void validate(const Options& o) {
     }
 }
 
-inline void run_all(const Options& o) {
+inline bool has_part(const Options& o, int part) { return std::count(o.parts.begin(), o.parts.end(), part) > 0; }
+
+// Phase 1 holds parts 3 and 4 (independent runs); phase 2 part 5 (its architecture comes from
+// part 3's results). The most ranks that can have work at once:
+inline std::size_t max_parallel_runs(const Options& o) {
+    const std::size_t phase1 = (has_part(o, 3) + has_part(o, 4)) * o.archs.size();
+    return std::max<std::size_t>(phase1, has_part(o, 5) ? 3 : 0);
+}
+
+inline void run_all(const Options& o, Team& team) {
     ann::cpu::set_num_threads(o.threads);
-    validate(o);
+    std::unique_ptr<Prepared> p;
+    team.agree([&] {
+        validate(o);
+        p = prepare(o);
+    });
     const auto t0 = std::chrono::steady_clock::now();
-    auto p = prepare(o);
-    std::printf("CIFAR-10: %zu training, %zu validation, %zu test images; %zu steps per epoch; seed %llu; %d thread(s)\n",
-                p->data.train.size(), p->data.val.size(), p->test.size(), p->steps_per_epoch,
-                static_cast<unsigned long long>(o.seed), o.threads);
-    std::fflush(stdout);
+    if (team.root()) {
+        std::printf("CIFAR-10: %zu training, %zu validation, %zu test images; %zu steps per epoch; seed %llu; %d thread(s)",
+                    p->data.train.size(), p->data.val.size(), p->test.size(), p->steps_per_epoch,
+                    static_cast<unsigned long long>(o.seed), o.threads);
+        if (team.size() > 1) std::printf(" per rank; %d ranks", team.size());
+        std::printf("\n");
+        std::fflush(stdout);
+    }
     ann::train::Progress progress(stderr, o.progress_interval);
     progress.set_quiet(o.quiet);
-    for (int part : o.parts) {
-        if (part == 3) part3(o, *p, progress);
-        if (part == 4) part4(o, *p, progress);
-        if (part == 5) part5(o, *p, progress);
+
+    std::vector<Task> phase1;
+    for (int part : {3, 4})
+        if (has_part(o, part))
+            for (const auto& arch : o.archs)
+                phase1.push_back({"part" + std::to_string(part) + " " + arch, run_cost(part, arch), [&o, &p, part, arch, &progress] {
+                                      return part == 3 ? part3_run(o, *p, arch, progress) : part4_run(o, *p, arch, progress);
+                                  }});
+    run_phase(team, phase1);
+
+    if (has_part(o, 5)) {
+        // Part 5's architecture and part 3's accuracy for it, from rank 0's results folder.
+        Json choice;
+        if (team.root()) {
+            const std::string arch = part5_arch(o);
+            const auto acc = part3_test_acc(o, arch);
+            choice = Json{{"arch", arch}, {"test_adam", acc ? Json(*acc) : Json(nullptr)}};
+        }
+        choice = Json::parse(team.from_root(choice.dump()));
+        const std::string arch = choice["arch"];
+        const auto test_adam =
+            choice["test_adam"].is_number() ? std::optional<double>(choice["test_adam"].get<double>()) : std::nullopt;
+        const auto results = run_phase(team, part5_tasks(o, *p, arch, test_adam, progress));
+        if (team.root()) {
+            std::vector<Json> rates;
+            for (const Json& r : results) rates.push_back(r["rate"]);
+            write_files(part5_rates_file(o, *p, arch, rates));
+        }
     }
+    if (!team.root()) return;
     const std::string md = summary(o);
     ann::io::write_file_atomic((fs::path(o.out) / "summary.md").string(), md);
     std::printf("\n%s\ntotal time %s\n", md.c_str(),

@@ -3,6 +3,7 @@
 //   homework --quick            the same pipeline on a small subset with few epochs (minutes)
 //   homework --parts 3 --archs cnn_4,mlp_1 --epochs 2
 //   homework --quick --resume   continue an interrupted run from its last checkpoints
+//   mpirun -np 2 homework       the training runs spread over 2 processes (docs/distributed.md)
 // Results go to results/part1/ .. part5/ (PNG figures, JSON; layout in docs/cifar.md) and
 // results/summary.md; checkpoints to results/checkpoints/. Errors: one line on stderr, exit
 // code 2 (bad inputs and their handling: docs/robustness.md). Ctrl-C stops between two training
@@ -12,6 +13,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -24,6 +27,7 @@
 #include "output_folder.hpp"
 #include "part1.hpp"
 #include "part2.hpp"
+#include "team.hpp"
 
 namespace {
 
@@ -51,10 +55,22 @@ int main(int argc, char** argv) {
         std::error_code ec;
         if (std::filesystem::is_directory(shared, ec)) setenv("ANN_SHARED_DATA", shared.c_str(), 1);
     }
+    std::unique_ptr<hw::Team> team;
+    try {
+        team = std::make_unique<hw::Team>(argc, argv);
+    } catch (const hw::TeamError& e) {
+        if (team->root()) std::fprintf(stderr, "homework: %s\n", e.what());  // every rank knows it: said once
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "homework: %s\n", e.what());
+        return 2;
+    }
     hw::Options o;
-    // Every core by default: results do not depend on the thread count (each image is computed by
-    // one thread; docs/robustness.md), so there is no reason to leave a core idle.
-    o.threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 256u));
+    // Every core by default, shared by the ranks on this machine: results do not depend on the
+    // thread count (each image is computed by one thread; docs/robustness.md), so there is no
+    // reason to leave a core idle.
+    const unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, 256u);
+    o.threads = static_cast<int>(std::max(1u, cores / static_cast<unsigned>(team->local_size())));
     if (const char* env = std::getenv("ANN_DATA")) o.data_dir = env;
     bool quick = false;
     o.parts = {1, 2, 3, 4, 5};
@@ -80,7 +96,8 @@ int main(int argc, char** argv) {
     app.add_option("--seed", o.seed, "Seed of the validation split, the initial weights and the batch order")
         ->check(cli::whole(0, UINT64_MAX))
         ->capture_default_str();
-    app.add_option("--threads", o.threads, "Worker threads (default: the number of cores); --resume needs the same value")
+    app.add_option("--threads", o.threads, "Worker threads (default: the number of cores, divided among the MPI ranks on "
+                   "this machine); --resume needs the same value")
         ->check(cli::whole(1, 256))->capture_default_str();
     auto* ep = app.add_option("--epochs", o.epochs, "Epochs of parts 3 and 4")->check(cli::whole(1, 100000))->capture_default_str();
     auto* ep5 = app.add_option("--part5-epochs", o.part5_epochs, "Epochs of part 5's constant learning rates")
@@ -147,27 +164,47 @@ int main(int argc, char** argv) {
         }
     }
     try {
-        o.device = hw::select_device(device, fast_nondeterministic);
-        for (int part : o.parts)
-            if (part < 1 || part > 5) ann::fail("--parts: part ", part, " is not one of 1, 2, 3, 4, 5");
+        hw::Team& t = *team;
         hw::Options cifar = o;
-        cifar.parts.clear();
-        for (int part : o.parts) {
-            if (part >= 3) cifar.parts.push_back(part);
-        }
-        if (!cifar.parts.empty()) hw::validate(cifar);  // bad names fail before parts 1-2 run
-        // Fails now, not after hours, if --out is unusable, another run writes it, or it holds
-        // results of other options; removes what killed runs left there.
+        std::optional<hw::OutputFolder> folder;
+        // Everything that can be wrong before training, checked on every rank; a failure on any
+        // rank ends all of them with its message (Team::agree).
+        t.agree([&] {
+            o.device = hw::select_device(device, fast_nondeterministic);
+            if (t.size() > 1 && o.device != ann::Device::cpu)
+                ann::fail("--device ", device, " with ", t.size(), " ranks: the ranks spread the runs over CPUs only");
+            for (int part : o.parts)
+                if (part < 1 || part > 5) ann::fail("--parts: part ", part, " is not one of 1, 2, 3, 4, 5");
+            cifar = o;
+            cifar.parts.clear();
+            for (int part : o.parts) {
+                if (part >= 3) cifar.parts.push_back(part);
+            }
+            if (!cifar.parts.empty()) hw::validate(cifar);  // bad names fail before parts 1-2 run
+            if (t.size() > 1 && static_cast<std::size_t>(t.size()) > hw::max_parallel_runs(cifar))
+                ann::fail(t.size(), " ranks, but with these options at most ", hw::max_parallel_runs(cifar),
+                          " training runs can run at once (parts 3 and 4: one per architecture and part; part 5: 3); "
+                          "use at most that many ranks");
+        });
         hw::Json recorded = hw::fingerprint(o);
         recorded["digit"] = p2.digit;
         // The thread count does not change results (docs/robustness.md); --resume still checks it.
         recorded.erase("threads");
-        const hw::OutputFolder folder(o.out, recorded);
+        t.agree([&] {
+            // Every rank must run the same homework (mpirun's MPMD form could give them others).
+            const std::string root_options = t.from_root(recorded.dump());
+            if (root_options != recorded.dump())
+                ann::fail("its options differ from rank 0's (", root_options, " there, ", recorded.dump(), " here)");
+            // Fails now, not after hours, if --out is unusable, another run writes it, or it holds
+            // results of other options; removes what killed runs left there. Rank 0 owns the folder.
+            if (t.root()) folder.emplace(o.out, recorded);
+        });
         g_stop.store(false);
         // Ctrl-C stops between two training steps; a second one ends the program at once.
         ann::io::on_signal_request_stop(&g_stop);
         cifar.stop = &g_stop;
         for (int part : o.parts) {
+            if (!t.root()) break;  // parts 1 and 2 take seconds: rank 0 runs them
             if (g_stop.load()) throw ann::train::Interrupted("part " + std::to_string(part), 0);
             if (part == 1) {
                 std::printf("== part 1: activation functions and an MLP on XOR\n");
@@ -182,8 +219,9 @@ int main(int argc, char** argv) {
             }
         }
         std::fflush(stdout);
-        if (!cifar.parts.empty()) hw::run_all(cifar);
-        for (const auto& f : ann::viz::write_homework_figures(o.out)) std::printf("wrote %s\n", f.c_str());
+        if (!cifar.parts.empty()) hw::run_all(cifar, t);
+        if (t.root())
+            for (const auto& f : ann::viz::write_homework_figures(o.out)) std::printf("wrote %s\n", f.c_str());
     } catch (const ann::train::Interrupted& e) {
         std::fflush(stdout);
         std::fprintf(stderr,
@@ -191,6 +229,9 @@ int main(int argc, char** argv) {
                      "resume with: %s\n",
                      e.what(), o.out.c_str(), resume_command(argc, argv).c_str());
         return 130;
+    } catch (const hw::TeamError& e) {
+        if (team->root()) std::fprintf(stderr, "homework: %s\n", e.what());  // every rank knows it: said once
+        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "homework: %s\n", e.what());
         return 2;
