@@ -32,6 +32,7 @@ struct TeamError : ann::Error {
 
 class Team {
 public:
+    Team() = default;  // one process, no MPI
     Team(int& argc, char**& argv) {
 #if ANN_EXAMPLES_WITH_MPI
         if (ann::dist::launched_by_mpi()) {

@@ -277,7 +277,8 @@ TEST_CASE("homework driver on real data writes every JSON file with the layout's
     o.record_every = 1;
     o.part5_arch = "mlp_2";
     o.quiet = true;
-    hw::run_all(o);
+    hw::Team one_process;
+    hw::run_all(o, one_process);
 
     for (const auto& a : o.archs) {
         const auto j3 = train::read_json(o.out + "/part3/part3_" + a + ".json");
