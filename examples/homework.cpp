@@ -58,9 +58,6 @@ int main(int argc, char** argv) {
     std::unique_ptr<hw::Team> team;
     try {
         team = std::make_unique<hw::Team>(argc, argv);
-    } catch (const hw::TeamError& e) {
-        if (team->root()) std::fprintf(stderr, "homework: %s\n", e.what());  // every rank knows it: said once
-        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "homework: %s\n", e.what());
         return 2;

@@ -17,6 +17,7 @@
 #include "ann/ann.hpp"
 #include "ann/dist/checkpoint.hpp"
 #include "ann/dist/communicator.hpp"
+#include "ann/testing/synthetic_cifar.hpp"
 #include "ann/train/checkpoint.hpp"
 #include "ann/train/run.hpp"
 
@@ -25,16 +26,6 @@ namespace {
 using ann::dist::Communicator;
 
 ann::dist::Communicator* g_world = nullptr;
-
-// Random CIFAR-shaped images (the loop reads a CifarSet), the same on every rank.
-ann::data::CifarSet random_images(std::size_t n, std::uint64_t seed) {
-    ann::Rng rng(seed);
-    ann::data::CifarSet s;
-    s.pixels.resize(n * ann::data::kCifarImageBytes);
-    for (auto& p : s.pixels) p = static_cast<std::uint8_t>(rng.below(256));
-    for (std::size_t i = 0; i < n; ++i) s.labels.push_back(static_cast<std::uint8_t>(rng.below(10)));
-    return s;
-}
 
 template <class T>
 ann::Sequential<T> small_cnn(std::uint64_t seed) {
@@ -96,7 +87,7 @@ constexpr double gamma(std::size_t n, double u) { return static_cast<double>(n) 
 template <class T>
 void check_one_step(std::size_t N) {
     Communicator& world = *g_world;
-    const auto images = random_images(N, 11);
+    const auto images = ann::testing::synthetic_cifar(N, 11);
     ann::train::TrainData d;
     d.images = &images;
     d.train = iota(N);
@@ -194,7 +185,7 @@ TEST_CASE("one data-parallel step: gradients within the regrouping bound of sing
 
 TEST_CASE("one rank (MPI_COMM_SELF) trains bit for bit like no Collective at all", "[dist]") {
     Communicator self(MPI_COMM_SELF);
-    const auto images = random_images(48, 3);
+    const auto images = ann::testing::synthetic_cifar(48, 3);
     ann::train::TrainData d;
     d.images = &images;
     d.train = iota(40);
@@ -211,7 +202,7 @@ TEST_CASE("one rank (MPI_COMM_SELF) trains bit for bit like no Collective at all
 
 TEST_CASE("whole data-parallel runs follow the single-process run (Adam, 4 epochs, accuracy curves)", "[dist]") {
     Communicator& world = *g_world;
-    const auto images = random_images(60, 4);
+    const auto images = ann::testing::synthetic_cifar(60, 4);
     ann::train::TrainData d;
     d.images = &images;
     d.train = iota(48);
@@ -247,7 +238,7 @@ TEST_CASE("whole data-parallel runs follow the single-process run (Adam, 4 epoch
 TEST_CASE("checkpoint and resume under MPI: rank 0 writes, every rank resumes, bit for bit", "[dist]") {
     Communicator& world = *g_world;
     const std::string path = "dist_checkpoint_np" + std::to_string(world.size()) + ".annc";
-    const auto images = random_images(36, 8);
+    const auto images = ann::testing::synthetic_cifar(36, 8);
     ann::train::TrainData d;
     d.images = &images;
     d.train = iota(36);
