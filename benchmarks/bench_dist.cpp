@@ -5,7 +5,7 @@
 // (global batch --batch, Adam, random CIFAR-shaped images made in memory: speed does not depend on
 // the pixels). Two thin wrappers time it without changing it:
 //   TimedCollective  forwards to the MPI Communicator and times each sum() (per step: one flat
-//                    allreduce of every gradient, one of the loss as a double);
+//                    allreduce of every gradient and the loss);
 //   TimedOptimizer   forwards to Adam and times its step(); the end of step() ends a training step.
 // So each step on each rank splits into
 //   allreduce  time inside sum() (the transfer, plus waiting for the slowest rank);
@@ -36,6 +36,7 @@
 
 #include "ann/ann.hpp"
 #include "ann/dist/communicator.hpp"
+#include "ann/testing/synthetic_cifar.hpp"
 #include "ann/io/atomic_file.hpp"
 #include "ann/train/run.hpp"
 #include "cli.hpp"  // examples/cli.hpp: the option checks every program here uses
@@ -114,16 +115,6 @@ private:
     StepClock& clock_;
 };
 
-// Random CIFAR-shaped images (what train_epochs reads), the same on every rank.
-ann::data::CifarSet random_images(std::size_t n, std::uint64_t seed) {
-    ann::Rng rng(seed);
-    ann::data::CifarSet s;
-    s.pixels.resize(n * ann::data::kCifarImageBytes);
-    for (auto& p : s.pixels) p = static_cast<std::uint8_t>(rng.below(256));
-    for (std::size_t i = 0; i < n; ++i) s.labels.push_back(static_cast<std::uint8_t>(rng.below(10)));
-    return s;
-}
-
 struct Options {
     std::vector<std::string> archs;
     std::size_t steps = 30, warmup = 5, batch = 50;
@@ -176,7 +167,7 @@ nlohmann::json measure(const std::string& arch, ann::dist::Communicator& world, 
     run.rng = ann::Rng(2);
 
     const std::size_t total = o.warmup + o.steps;
-    const auto images = random_images(total * o.batch, 3);
+    const auto images = ann::testing::synthetic_cifar(total * o.batch, 3);
     ann::train::TrainData d;
     d.images = &images;
     d.train.resize(images.size());
@@ -190,15 +181,13 @@ nlohmann::json measure(const std::string& arch, ann::dist::Communicator& world, 
     ann::train::train_epochs<float>(run, 1, d, rec, nullptr, nullptr);  // one epoch: warm-up + timed steps
     if (clock.steps().size() != total - 1) ann::fail(arch, ": timed ", clock.steps().size(), " steps, expected ", total - 1);
 
-    // The same bytes, allreduced alone after a barrier (the two calls a step makes).
-    std::vector<float> g(params, 1.0f);
-    double loss = 1.0;
+    // The same bytes, allreduced alone after a barrier (the one call a step makes).
+    std::vector<float> g(params + 1, 1.0f);
     std::vector<double> alone;
     for (std::size_t i = 0; i < total; ++i) {
         world.barrier();
         const auto t0 = Clock::now();
         world.sum(g.data(), g.size());
-        world.sum(&loss, 1);
         if (i >= o.warmup) alone.push_back(seconds(Clock::now() - t0));
     }
 
@@ -237,7 +226,7 @@ nlohmann::json measure(const std::string& arch, ann::dist::Communicator& world, 
     const auto [smallest, largest] = shard_sizes(o.batch, world.size());
     nlohmann::json j;
     j["params"] = params;
-    j["bytes_per_step"] = params * sizeof(float) + sizeof(double);
+    j["bytes_per_step"] = (params + 1) * sizeof(float);  // the gradients and the loss
     j["train_flops_per_step"] = flops.train_step * static_cast<double>(o.batch);
     j["shard_images"] = {smallest, largest};
     j["step_ms"] = 1e3 * median(step);
@@ -382,7 +371,7 @@ int run(int argc, char** argv) {
                             "waiting for a core\n",
                             where.ranks_here, o.threads, cores);
             std::printf("times in ms per step: compute = shard + adam of the slowest rank; allreduce: its time in the "
-                        "sums; imbalance: slowest - fastest rank's compute; alone: the same bytes allreduced alone\n");
+                        "sum; imbalance: slowest - fastest rank's compute; alone: the same bytes allreduced alone\n");
             std::printf("%-6s %8s %10s %9s %9s %9s %8s %9s %9s %9s\n", "arch", "params", "bytes", "step", "compute",
                         "shard", "adam", "allreduce", "imbalance", "alone");
             std::fflush(stdout);

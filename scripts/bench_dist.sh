@@ -120,8 +120,8 @@ for a in archs:
     print(f"| {a} | {j['params']} | {j['bytes_per_step']} | {t1:.3f} | {tp:.3f} | {t1 / tp:.2f} | {t1 / tp / P:.0%} "
           f"| {med(many, 'compute_ms', a):.3f} | {med(many, 'allreduce_ms', a):.3f} | {med(many, 'imbalance_ms', a):.3f} "
           f"| {med(many, 'allreduce_alone_ms', a):.3f} | {load:.2f} |")
-print("\ncompute: the slowest rank's shard (forward, backward) + Adam; allreduce: that rank's time in the two sums "
-      "(gradients, loss); imbalance: slowest minus fastest rank's compute; alone: the same bytes allreduced after a "
+print("\ncompute: the slowest rank's shard (forward, backward) + Adam; allreduce: that rank's time in the one sum "
+      "(gradients and loss); imbalance: slowest minus fastest rank's compute; alone: the same bytes allreduced after a "
       "barrier; other load: the most CPU cores other processes used during any run of that row.")
 if worst >= 0.25:
     print(f"\nwarning: other processes used up to {worst:.2f} cores during the runs: the times above are not of an idle "

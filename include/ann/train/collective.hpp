@@ -6,8 +6,8 @@
 //   every process draws the same global batch (same order Rng), takes its shard of it
 //   (shard_range: contiguous, deterministic), runs forward and backward on the shard with the
 //   loss divided by the global batch size (CrossEntropyLoss::forward_shard), then one sum() over
-//   all parameter gradients packed in one flat buffer, one over the loss; then every process takes
-//   the same optimizer step. The summed gradient is the single-process gradient with the batch
+//   all parameter gradients and the shard's share of the mean loss, packed in one flat buffer;
+//   then every process takes the same optimizer step. The summed gradient is the single-process gradient with the batch
 //   sum regrouped (docs/distributed.md bounds the difference); everything after it is identical.
 // Evaluation shards the image list the same way and sums the correct counts (exact integers).
 #include <algorithm>
@@ -42,20 +42,24 @@ inline std::pair<std::size_t, std::size_t> shard_range(std::size_t n, int rank, 
 }
 
 // The parameters of `model` packed into (pack) and unpacked from (unpack) one flat host buffer,
-// gradients or values, in parameters() order. Data-parallel training runs on the CPU.
+// gradients or values, in parameters() order, followed by `extra` slots of the caller's (the
+// training step puts its loss there, so one sum() carries everything). Data-parallel training
+// runs on the CPU.
 template <class T>
 class FlatParameters {
 public:
-    explicit FlatParameters(Sequential<T>& model) : params_(model.parameters()) {
+    explicit FlatParameters(Sequential<T>& model, std::size_t extra = 0) : params_(model.parameters()) {
         std::size_t n = 0;
         for (auto* p : params_) {
             if (p->value.device() != Device::cpu)
                 fail("data-parallel training runs on the CPU; the model is on ", to_string(p->value.device()));
             n += p->size();
         }
-        flat_.resize(n);
+        flat_.resize(n + extra);
+        params_size_ = n;
     }
     std::vector<T>& buffer() { return flat_; }
+    T* extra() { return flat_.data() + params_size_; }
 
     void pack_grads() { walk([](T* flat, Parameter<T>& p) { copy(p.grad.data(), flat, p.size()); }); }
     void unpack_grads() { walk([](T* flat, Parameter<T>& p) { copy(flat, p.grad.data(), p.size()); }); }
@@ -74,6 +78,7 @@ private:
     }
     std::vector<Parameter<T>*> params_;
     std::vector<T> flat_;
+    std::size_t params_size_ = 0;
 };
 
 // Makes every process's model equal to process 0's (the start of a data-parallel run).

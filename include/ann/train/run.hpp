@@ -128,9 +128,11 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
     const std::size_t planned = std::max(run.epochs_planned, until_epoch);
     CrossEntropyLoss<T> ce;
     Collective* const team = d.collective;
-    std::unique_ptr<FlatParameters<T>> flat;  // the gradients of every step, summed in one call
+    // Every step's gradients and loss, summed in one call: latency, not bandwidth, is what a
+    // step's communication costs for these models (docs/distributed.md).
+    std::unique_ptr<FlatParameters<T>> flat;
     if (team) {
-        flat = std::make_unique<FlatParameters<T>>(run.model);
+        flat = std::make_unique<FlatParameters<T>>(run.model, 1);
         broadcast_parameters(*team, run.model);
     }
     Array<T> x, x_device;  // the batch (this process's shard of it) on the host, and its copy on the model's device
@@ -178,10 +180,12 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
                     run.model.backward(ce.backward());
                 }
                 flat->pack_grads();
+                // This shard's share of the batch's mean loss, rounded once to T: with one
+                // process exactly the single-process loss; with P, a sum of P rounded shares.
+                *flat->extra() = static_cast<T>(shard_loss / static_cast<double>(n));
                 team->sum(flat->buffer().data(), flat->buffer().size());
                 flat->unpack_grads();
-                team->sum(&shard_loss, 1);
-                loss = static_cast<T>(shard_loss / static_cast<double>(n));
+                loss = *flat->extra();
             }
             const bool record = run.step % rec.every == 0;
             if (record) {
