@@ -111,6 +111,9 @@ public:
     std::size_t in_channels() const { return C_; }
     std::size_t out_channels() const { return O_; }
     std::size_t kernel_size() const { return k_; }
+    std::size_t stride() const { return s_; }
+    std::size_t padding() const { return p_; }
+    bool has_bias() const { return has_bias_; }
 
 private:
     std::size_t C_, O_, k_, s_, p_;

@@ -80,6 +80,9 @@ public:
     }
     bool has_bias() const { return has_bias_; }
 
+    std::size_t in_features() const { return in_; }
+    std::size_t out_features() const { return out_; }
+
 private:
     std::size_t in_, out_;
     bool has_bias_;
