@@ -9,6 +9,8 @@ pkgs=(cmake g++ make libxtensor-dev libxtensor-blas-dev libopenblas-dev libopenb
 pkgs+=(zlib1g-dev)  # data/tar_gz.hpp
 pkgs+=(strace)      # tests/kill/kill_every_rename.sh (SIGKILL at every rename)
 pkgs+=(libopenmpi-dev openmpi-bin)  # ann::dist and its tests (optional: the core builds without them)
+pkgs+=(libonnx-dev libprotobuf-dev)  # ann::onnx (optional, like MPI)
+pkgs+=(python3-onnx python3-opencv python3-torch python3-numpy)  # tests/onnx: checked by onnx, OpenCV and PyTorch
 if [[ "${1:-}" == "--bench" ]]; then pkgs+=(libbenchmark-dev python3-torch python3-numpy libdnnl-dev); fi  # libdnnl-dev: bench_conv's onednn column
 if [[ "${1:-}" == "--fixtures" ]]; then pkgs+=(python3-torch python3-numpy); fi
 if [[ "${1:-}" == "--fuzz" ]]; then pkgs+=(clang-14 libclang-rt-14-dev); fi  # scripts/fuzz.sh only

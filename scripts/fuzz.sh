@@ -18,11 +18,14 @@ scripts/bootstrap.sh --fuzz
 out=build/fuzz/$target
 mkdir -p "$out/corpus" "$out/artifacts"
 bin=$out/$target
+extra=()
+# The ONNX importer uses ONNX's protobuf classes (Debian's libonnx-dev), with the defines its CMake package sets.
+[[ $target == onnx_model ]] && extra=(-DONNX_NAMESPACE=onnx -DONNX_ML=1 -lonnx_proto -lprotobuf)
 if [[ ! -x $bin ]] || [[ -n $(find include fuzz -newer "$bin" -name '*.[hc]pp' -print -quit) ]]; then
   echo "fuzz.sh: building $bin"
   "${CXX_FUZZ:-clang++-14}" -std=c++17 -O1 -g -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I include -I fuzz "fuzz/$target.cpp" -lopenblas -lz -o "$bin"
+    -I include -I fuzz "fuzz/$target.cpp" "${extra[@]}" -lopenblas -lz -o "$bin"
 fi
 # One OpenBLAS thread: the fuzzer runs one input at a time, and the machine may be shared.
 export OPENBLAS_NUM_THREADS=1

@@ -75,3 +75,28 @@ put_json("scheduled.json", {"name": "cnn_4", "steps_per_epoch": 40, "record_ever
 put_json("loop_state.json", {"epoch": 1, "step": 40, "seconds": 0.5, "diverged": False, "diverged_step": 0,
                              "curves": {"loss": [2.3, None]}, "extra": {"options": {"seed": 0}}})
 put("json_reader", "nested.json", b"[" * 70 + b"]" * 70)
+
+# fuzz/onnx_model: two small models ann reads (Conv-Relu-MaxPool-Flatten-Gemm; Flatten-Gemm-Sigmoid),
+# written by onnx's own helpers (python3-onnx).
+from onnx import TensorProto, helper
+
+def onnx_model(nodes, inits, in_shape, out_shape):
+    g = helper.make_graph(nodes, "seed", [helper.make_tensor_value_info("input", TensorProto.FLOAT, in_shape)],
+                          [helper.make_tensor_value_info("logits", TensorProto.FLOAT, out_shape)], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+
+def init(name, shape):
+    return helper.make_tensor(name, TensorProto.FLOAT, shape, np.linspace(-1, 1, int(np.prod(shape))).astype(np.float32))
+
+put("onnx_model", "cnn", onnx_model(
+    [helper.make_node("Conv", ["input", "w0", "b0"], ["t0"], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1]),
+     helper.make_node("Relu", ["t0"], ["t1"]),
+     helper.make_node("MaxPool", ["t1"], ["t2"], kernel_shape=[2, 2], strides=[2, 2]),
+     helper.make_node("Flatten", ["t2"], ["t3"], axis=1),
+     helper.make_node("Gemm", ["t3", "w4", "b4"], ["logits"], transB=1)],
+    [init("w0", [2, 1, 3, 3]), init("b0", [2]), init("w4", [3, 8]), init("b4", [3])], ["N", 1, 4, 4], ["N", 3]))
+put("onnx_model", "mlp", onnx_model(
+    [helper.make_node("Flatten", ["input"], ["t0"], axis=1),
+     helper.make_node("Gemm", ["t0", "w1"], ["t1"], transB=0),
+     helper.make_node("Sigmoid", ["t1"], ["logits"])],
+    [init("w1", [6, 2])], ["N", 1, 2, 3], ["N", 2]))

@@ -4,6 +4,7 @@
 // are in tests/onnx/.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 
@@ -150,4 +151,24 @@ TEST_CASE("ONNX: hostile and unsupported files are refused, naming the file, nod
     wrong_channels.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()
         ->mutable_dim(1)->set_dim_value(4);
     CHECK_THROWS_WITH(ann::onnx::parse<float>(bytes_of(wrong_channels), "m.onnx"), Catch::Contains("m.onnx: node 0 (Conv"));
+}
+
+TEST_CASE("ONNX: models written by onnx's own helpers load (the fuzz seeds), Gemm without transB included", "[onnx]") {
+    const std::string dir = std::string(ANN_TEST_FIXTURES) + "/../../fuzz/corpus/onnx_model/";
+    auto cnn = ann::onnx::load<float>(dir + "cnn");
+    REQUIRE(cnn.size() == 5);
+    CHECK(cnn[0].name() == "Conv2d(1, 2, kernel_size=3, padding=1)");
+    // mlp: Flatten, Gemm with W (6, 2) stored (in, out) (transB = 0), Sigmoid; W = linspace(-1, 1, 12).
+    auto mlp = ann::onnx::load<float>(dir + "mlp");
+    REQUIRE(mlp.size() == 3);
+    Array<float> x({1, 1, 2, 3});
+    Tensor<float> xt = Tensor<float>::from_shape({1, 1, 2, 3});
+    for (std::size_t i = 0; i < 6; ++i) xt.data()[i] = static_cast<float>(i) / 5.f;
+    x.copy_from(xt);
+    const auto z = values(mlp.forward(x));
+    for (std::size_t o = 0; o < 2; ++o) {
+        double s = 0;
+        for (std::size_t i = 0; i < 6; ++i) s += (i / 5.0) * (-1.0 + 2.0 * static_cast<double>(i * 2 + o) / 11.0);
+        CHECK(z[o] == Approx(1.0 / (1.0 + std::exp(-s))).epsilon(1e-6));
+    }
 }
