@@ -37,6 +37,9 @@
 #include "ann/train/results_json.hpp"
 #include "ann/train/run.hpp"
 #include "team.hpp"
+#if ANN_EXAMPLES_WITH_ONNX
+#include "ann/onnx/export.hpp"
+#endif
 
 namespace hw {
 
@@ -345,6 +348,17 @@ inline Json part3_run(const Options& o, Prepared& p, const std::string& arch, an
     auto ev = make_evaluator(o, arch, ann::models::Activation::relu);
     train_run(o, r, "part3-" + arch, arch + "/relu", o.epochs, p, rec, &ev, progress);
     const double test_acc = ev.accuracy(r.model, p.cifar.test, p.test);
+#if ANN_EXAMPLES_WITH_ONNX
+    // The trained model for other tools (OpenCV's dnn, ONNX Runtime), next to its JSON. Written by
+    // the rank that trained it (like its checkpoints): bytes, not JSON, so it does not travel to rank 0.
+    {
+        const std::string onnx_path = part_dir(o, 3) + "/part3_" + arch + ".onnx";
+        std::error_code ec;
+        fs::create_directories(part_dir(o, 3), ec);
+        if (ec) ann::fail(part_dir(o, 3), ": cannot create the folder (", ec.message(), ")");
+        ann::onnx::save(r.model, onnx_path, {3, 32, 32});
+    }
+#endif
     Json j = common_keys(o, p);
     j["name"] = arch;
     j["loss_curve"] = r.curve("loss");
