@@ -39,3 +39,4 @@ endif()
 
 step("build" "${CMAKE_COMMAND}" --build "${build}")
 step("run" "${build}/app")
+step("run the optional targets" "${build}/app_optional")
