@@ -1,8 +1,8 @@
 #pragma once
 // An ONNX model read into a Sequential:
 //   ann::Sequential<float> net = ann::onnx::load<float>("model.onnx");
-// ann reads what its layers can express: a chain of Gemm, Conv, MaxPool, Relu, Sigmoid, Tanh and
-// Flatten nodes from one float input to one output, weights as float32 initializers (raw_data or
+// ann reads what its layers can express: a chain of Gemm (or MatMul by a 2-D weight: PyTorch's Linear
+// without bias), Conv, MaxPool, Relu, Sigmoid, Tanh and Flatten nodes from one float input to one output, weights as float32 initializers (raw_data or
 // float_data), default-domain opsets 7-18. That covers its own files and PyTorch's
 // torch.onnx.export of such networks. Anything else (another op, an attribute value ann's layer does
 // not have, a node off the chain, external data) is an ann::Error naming the file, the node and the
@@ -216,11 +216,14 @@ Sequential<T> parse(std::string_view bytes, const std::string& source) {
                 shape = c.output_shape(shape);  // the channels and size fit, or an error naming both
                 detail::set_values(c.weight(), detail::tensor_values(w, {O, C, k, k}, where));
                 if (bias) detail::set_values(c.bias(), detail::tensor_values(weight(n, 2, where), {O}, where));
-            } else if (op == "Gemm") {
-                if (n.input_size() < 2 || n.input_size() > 3) fail(where, ": expected 2 or 3 inputs, got ", n.input_size());
+            } else if (op == "Gemm" || op == "MatMul") {
+                // MatMul with a 2-D weight is how PyTorch exports a Linear without bias: y = x W, W (in, out).
+                const bool gemm = op == "Gemm";
+                if (n.input_size() < 2 || n.input_size() > (gemm ? 3 : 2))
+                    fail(where, ": expected ", gemm ? "2 or 3" : "2", " inputs, got ", n.input_size());
                 const auto& w = weight(n, 1, where);
-                const auto alpha = a.real("alpha", 1.f), beta = a.real("beta", 1.f);
-                const auto trans_a = a.integer("transA", 0), trans_b = a.integer("transB", 0);
+                const auto alpha = gemm ? a.real("alpha", 1.f) : 1.f, beta = gemm ? a.real("beta", 1.f) : 1.f;
+                const auto trans_a = gemm ? a.integer("transA", 0) : 0, trans_b = gemm ? a.integer("transB", 0) : 0;
                 a.done();
                 if (alpha != 1.f || beta != 1.f || trans_a != 0) fail(where, ": alpha, beta must be 1 and transA 0 (ann's Linear)");
                 if (w.dims_size() != 2) fail(where, ": weight '", w.name(), "' has rank ", w.dims_size(), ", expected 2");
@@ -273,7 +276,7 @@ Sequential<T> parse(std::string_view bytes, const std::string& source) {
                 if (axis != 1) fail(where, ": axis ", axis, " (ann's Flatten keeps the batch: axis 1)");
                 shape = net.template emplace<Flatten<T>>().output_shape(shape);
             } else {
-                fail(where, ": op ", op, " is not one ann reads (Gemm, Conv, MaxPool, Relu, Sigmoid, Tanh, Flatten)");
+                fail(where, ": op ", op, " is not one ann reads (Gemm, MatMul, Conv, MaxPool, Relu, Sigmoid, Tanh, Flatten)");
             }
         } catch (const Error& e) {
             const std::string what = e.what();
