@@ -172,3 +172,25 @@ TEST_CASE("ONNX: models written by onnx's own helpers load (the fuzz seeds), Gem
         CHECK(z[o] == Approx(1.0 / (1.0 + std::exp(-s))).epsilon(1e-6));
     }
 }
+
+TEST_CASE("ONNX: a layer is allocated only for values the file really holds", "[onnx][hostile]") {
+    // A Conv weight declared (4096, 4096, 3, 3) (600 MB as float) with 4 bytes of data: refused on the
+    // byte count, before any layer is made; one whose size overflows 64 bits, on the element count.
+    pb::ModelProto m;
+    {
+        Sequential<float> net;
+        net.emplace<Conv2d<float>>(3, 2, 3);
+        REQUIRE(m.ParseFromString(ann::onnx::to_bytes(net, {3, 8, 8})));
+    }
+    auto* w = m.mutable_graph()->mutable_initializer(0);
+    w->clear_dims();
+    for (long d : {4096L, 4096L, 3L, 3L}) w->add_dims(d);
+    w->set_raw_data(std::string(4, '\0'));
+    CHECK_THROWS_WITH(ann::onnx::parse<float>(bytes_of(m), "m.onnx"), Catch::Contains("has 4 bytes of data"));
+    w->clear_dims();
+    for (long d : {1L << 27, 1L << 27, 3L, 3L}) w->add_dims(d);
+    CHECK_THROWS_WITH(ann::onnx::parse<float>(bytes_of(m), "m.onnx"), Catch::Contains("more than 268435456 values"));
+    w->clear_dims();
+    for (long d : {64L, 3L, 3L, 3L}) w->add_dims(d);  // 1728 values declared, 1 held
+    CHECK_THROWS_WITH(ann::onnx::parse<float>(bytes_of(m), "m.onnx"), Catch::Contains("has 4 bytes of data, its shape needs 6912"));
+}

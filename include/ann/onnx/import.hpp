@@ -91,7 +91,10 @@ inline std::vector<float> tensor_values(const pb::TensorProto& t, const Shape& e
     }
     if (dims != expected) fail(where, ": '", t.name(), "' has shape ", shape_str(dims), ", expected ", shape_str(expected));
     std::size_t n = 1;
-    for (auto d : dims) n *= d;  // each <= 2^28 and the expected shape came from a checked layer
+    for (auto d : dims) {
+        n *= d;  // n and d are at most 2^28 here: no overflow
+        if (n > kMaxTensorElements) fail(where, ": '", t.name(), "' has more than ", kMaxTensorElements, " values");
+    }
     std::vector<float> v;
     if (t.has_raw_data()) {
         if (t.raw_data().size() != n * sizeof(float))
@@ -211,11 +214,15 @@ Sequential<T> parse(std::string_view bytes, const std::string& source) {
                 if (group != 1) fail(where, ": group ", group, " (ann's Conv2d has groups = 1)");
                 if (pad_mode != "NOTSET") fail(where, ": auto_pad ", pad_mode, " (ann reads explicit pads)");
                 const bool bias = n.input_size() == 3;
+                // The values first: their byte count is checked against the file, so the layer
+                // below allocates only what the file really holds.
+                const auto wv = detail::tensor_values(w, {O, C, k, k}, where);
+                const auto bv = bias ? detail::tensor_values(weight(n, 2, where), {O}, where) : std::vector<float>{};
                 auto& c = net.template emplace<Conv2d<T>>(C, O, k, detail::positive(st[0], where, "stride"),
                                                           static_cast<std::size_t>(pads[0]), bias);
                 shape = c.output_shape(shape);  // the channels and size fit, or an error naming both
-                detail::set_values(c.weight(), detail::tensor_values(w, {O, C, k, k}, where));
-                if (bias) detail::set_values(c.bias(), detail::tensor_values(weight(n, 2, where), {O}, where));
+                detail::set_values(c.weight(), wv);
+                if (bias) detail::set_values(c.bias(), bv);
             } else if (op == "Gemm" || op == "MatMul") {
                 // MatMul with a 2-D weight is how PyTorch exports a Linear without bias: y = x W, W (in, out).
                 const bool gemm = op == "Gemm";
@@ -230,9 +237,15 @@ Sequential<T> parse(std::string_view bytes, const std::string& source) {
                 const std::size_t out = detail::positive(trans_b ? w.dims(0) : w.dims(1), where, "output features"),
                                   in = detail::positive(trans_b ? w.dims(1) : w.dims(0), where, "input features");
                 const bool bias = n.input_size() == 3;
+                auto v = detail::tensor_values(w, trans_b ? Shape{out, in} : Shape{in, out}, where);  // before allocating
+                std::vector<float> bv;
+                if (bias) {
+                    const auto& b = weight(n, 2, where);
+                    // (out) or (1, out): both broadcast the same way over the rows.
+                    bv = detail::tensor_values(b, b.dims_size() == 2 ? Shape{1, out} : Shape{out}, where);
+                }
                 auto& f = net.template emplace<Linear<T>>(in, out, bias);
                 shape = f.output_shape(shape);
-                auto v = detail::tensor_values(w, trans_b ? Shape{out, in} : Shape{in, out}, where);
                 if (!trans_b) {  // (in, out) -> ann's (out, in)
                     std::vector<float> t(v.size());
                     for (std::size_t r = 0; r < in; ++r)
@@ -240,12 +253,7 @@ Sequential<T> parse(std::string_view bytes, const std::string& source) {
                     v.swap(t);
                 }
                 detail::set_values(f.weight(), v);
-                if (bias) {
-                    const auto& b = weight(n, 2, where);
-                    // (out) or (1, out): both broadcast the same way over the rows.
-                    const Shape bs = b.dims_size() == 2 ? Shape{1, out} : Shape{out};
-                    detail::set_values(f.bias(), detail::tensor_values(b, bs, where));
-                }
+                if (bias) detail::set_values(f.bias(), bv);
             } else if (op == "MaxPool") {
                 if (n.input_size() != 1) fail(where, ": expected 1 input, got ", n.input_size());
                 const auto ks = a.ints("kernel_shape", {});
