@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ann/ann.hpp"
+#include "ann/data/batches.hpp"
 #include "ann/onnx/onnx.hpp"
 #include "cifar_test_util.hpp"
 
@@ -193,4 +194,31 @@ TEST_CASE("ONNX: a layer is allocated only for values the file really holds", "[
     w->clear_dims();
     for (long d : {64L, 3L, 3L, 3L}) w->add_dims(d);  // 1728 values declared, 1 held
     CHECK_THROWS_WITH(ann::onnx::parse<float>(bytes_of(m), "m.onnx"), Catch::Contains("has 4 bytes of data, its shape needs 6912"));
+}
+
+TEST_CASE("ONNX: a model trained by ann, exported and read back, gives bit-identical outputs", "[onnx]") {
+    const auto set = testutil::synthetic_set(100, 4);
+    Rng rng(3);
+    auto net = models::homework<float>("cnn_3", models::Activation::relu, rng);
+    Adam<float> opt(net.parameters(), 1e-3);
+    CrossEntropyLoss<float> ce;
+    Array<float> x;
+    std::vector<long> y;
+    data::Indices idx(50);
+    for (std::uint32_t i = 0; i < 50; ++i) idx[i] = i;
+    for (int step = 0; step < 5; ++step) {
+        data::fill_batch(set, idx.data(), idx.size(), x, y);
+        opt.zero_grad();
+        ce.forward(net.forward(x), y);
+        net.backward(ce.backward());
+        opt.step();
+    }
+    net.eval();
+    testutil::TempDir dir("onnx_trained");
+    const std::string path = (dir.path / "trained.onnx").string();
+    ann::onnx::save(net, path, {3, 32, 32});
+    auto back = ann::onnx::load<float>(path);
+    back.eval();
+    data::fill_batch(set, idx.data(), idx.size(), x, y);
+    CHECK(values(back.forward(x)) == values(net.forward(x)));
 }
