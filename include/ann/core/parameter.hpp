@@ -31,4 +31,16 @@ struct Parameter {
     }
 };
 
+// A layer's non-trainable state that belongs in its model file, PyTorch's "buffer" (BatchNorm's
+// running statistics): saved and loaded with the parameters, moved with them, never optimized.
+template <class T>
+struct Buffer {
+    std::string name;  // e.g. "running_mean"
+    Array<T> value;
+
+    Buffer() = default;
+    Buffer(std::string n, const Shape& shape) : name(std::move(n)), value(shape) { value.zero(); }
+    std::size_t size() const { return value.size(); }
+};
+
 }  // namespace ann

@@ -8,6 +8,7 @@
 //
 // Model payload ("model section", also the first part of a checkpoint's payload):
 //   string architecture | u32 tensor count | tensor records (io/tensor_record.hpp)
+// The tensors are the model's named_state (io/named_parameters.hpp): parameters and buffers.
 #include <algorithm>
 #include <string>
 #include <string_view>
@@ -29,10 +30,10 @@ struct ModelRecord {
 
 template <class T>
 void write_model_section(ByteWriter& w, Layer<T>& model, const std::string& architecture) {
-    const auto params = named_parameters(model);
+    const auto state = named_state(model);
     w.string(architecture);
-    w.u32(static_cast<std::uint32_t>(params.size()));
-    for (const auto& [name, p] : params) write_tensor_record(w, name, p->value);
+    w.u32(static_cast<std::uint32_t>(state.size()));
+    for (const auto& [name, t] : state) write_tensor_record(w, name, *t);
 }
 
 inline ModelRecord read_model_section(ByteReader& r) {
@@ -53,22 +54,22 @@ inline ModelRecord parse_model_file(std::string_view file, const std::string& so
     return rec;
 }
 
-// The model's new parameter values, checked against the model but not yet applied.
+// The model's new parameter and buffer values, checked against the model but not yet applied.
 template <class T>
 std::vector<Tensor<T>> stage_model(const ModelRecord& rec, Layer<T>& model, const std::string& architecture,
                                    const std::string& source) {
     if (rec.architecture != architecture)
         fail(source, ": holds a '", rec.architecture, "' model, expected '", architecture, "'");
-    const auto params = named_parameters(model);
-    if (rec.tensors.size() != params.size())
+    const auto state = named_state(model);
+    if (rec.tensors.size() != state.size())
         fail(source, ": holds ", rec.tensors.size(), " parameter tensors, the '", architecture, "' model has ",
-             params.size());
+             state.size());
     std::vector<Tensor<T>> values;
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        const auto& [name, p] = params[i];
+    for (std::size_t i = 0; i < state.size(); ++i) {
+        const auto& [name, t] = state[i];
         if (rec.tensors[i].name != name)
             fail(source, ": parameter tensor ", i, " is '", rec.tensors[i].name, "' in the file, the model's is '", name, "'");
-        values.push_back(to_tensor<T>(rec.tensors[i], p->value.shape(), source, "parameter"));
+        values.push_back(to_tensor<T>(rec.tensors[i], t->shape(), source, "parameter"));
     }
     return values;
 }
@@ -77,9 +78,8 @@ std::vector<Tensor<T>> stage_model(const ModelRecord& rec, Layer<T>& model, cons
 // rather than swapping them, so anything holding a parameter's data pointer stays valid.
 template <class T>
 void commit_model(Layer<T>& model, const std::vector<Tensor<T>>& values) {
-    const auto params = model.parameters();
-    for (std::size_t i = 0; i < params.size(); ++i)
-        params[i]->value.copy_from(values[i]);
+    const auto state = named_state(model);
+    for (std::size_t i = 0; i < state.size(); ++i) state[i].second->copy_from(values[i]);
 }
 
 template <class T>

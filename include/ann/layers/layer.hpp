@@ -7,6 +7,8 @@
 //   name()       -> "Conv2d(3, 16, kernel_size=3)"-style description used in error messages.
 //   output_shape(input_shape) -> throws ann::Error if the input shape is not accepted.
 //   parameters() -> the layer's trainable tensors, in PyTorch's order (weight, then bias).
+//   buffers()    -> (optional) non-trainable state saved in model files, in PyTorch's order
+//                   (BatchNorm2d's running_mean, running_var); moved by to() with the parameters.
 // Input gradient: requires_input_grad(false) tells a layer that nothing will read dx; its
 // backward then adds the parameter gradients only and returns an empty Array (Sequential
 // does this for its first layers, see layers/sequential.hpp).
@@ -37,6 +39,7 @@ public:
     virtual std::string name() const = 0;
     virtual Shape output_shape(const Shape& input) const = 0;
     virtual std::vector<Parameter<T>*> parameters() { return {}; }
+    virtual std::vector<Buffer<T>*> buffers() { return {}; }
 
     // Training vs evaluation mode. In eval mode layers skip caching for backward.
     virtual void train(bool on = true) { training_ = on; }
@@ -47,6 +50,7 @@ public:
     virtual void to(Device d) {
         backend<T>(d);  // an unavailable device fails here, before anything moved
         for (auto* p : parameters()) p->to(d);
+        for (auto* b : buffers()) b->value.move_to(d);
         device_ = d;
     }
     Device device() const { return device_; }

@@ -15,8 +15,12 @@
 // The values are the same bits as the layers one by one; the layers and their API do not
 // change (their own output buffers are simply not used), much as oneDNN applies post-ops.
 // fuse_in_eval(false) runs the layers one by one (the tests compare the two).
+#include <algorithm>
+#include <array>
+#include <iomanip>
 #include <memory>
 #include <sstream>
+#include <string_view>
 #include <utility>
 
 #include "ann/layers/activations.hpp"
@@ -66,10 +70,11 @@ public:
 #endif
     const Array<T>& forward(const Array<T>& x) override {
         if (layers_.empty()) fail("Sequential: forward on an empty model");
+        check_shapes(x.shape());
         fused_last_ = false;
         if (!this->is_training() && fuse_) return forward_fused(x);
         const Array<T>* cur = &x;
-        for (auto& l : layers_) cur = &l->forward(*cur);
+        for (std::size_t i = 0; i < layers_.size(); ++i) cur = at_layer(i, [&] { return &layers_[i]->forward(*cur); });
         return *cur;
     }
 #if defined(__GNUC__) && !defined(__clang__)
@@ -90,7 +95,7 @@ public:
         const std::size_t first = this->input_grad_ ? 0 : first_parametric_index();
         for (std::size_t i = first; i < layers_.size(); ++i) layers_[i]->requires_input_grad(this->input_grad_ || i > first);
         const Array<T>* cur = &dy;
-        for (std::size_t i = layers_.size(); i-- > first;) cur = &layers_[i]->backward(*cur);
+        for (std::size_t i = layers_.size(); i-- > first;) cur = at_layer(i, [&] { return &layers_[i]->backward(*cur); });
         return first == 0 ? *cur : this->no_input_grad_;
     }
 
@@ -98,6 +103,13 @@ public:
         std::vector<Parameter<T>*> all;
         for (auto& l : layers_)
             for (auto* p : l->parameters()) all.push_back(p);
+        return all;
+    }
+
+    std::vector<Buffer<T>*> buffers() override {
+        std::vector<Buffer<T>*> all;
+        for (auto& l : layers_)
+            for (auto* b : l->buffers()) all.push_back(b);
         return all;
     }
 
@@ -125,19 +137,81 @@ public:
         fail("Sequential: no layer has parameters");
     }
 
-    // A torch-like printout, with each layer's output shape for the given input shape.
-    std::string summary(const Shape& input) const {
-        std::ostringstream os;
+    // A table like torchinfo's: each layer's output shape and parameter count for the given
+    // input shape, then the totals. A shape no layer accepts is the same error forward gives.
+    std::string summary(const Shape& input) {
+        check_shapes(input);
+        std::vector<std::array<std::string, 4>> rows{{"#", "layer", "output shape", "parameters"}};
         Shape cur = input;
-        os << "input " << shape_str(cur) << '\n';
+        rows.push_back({"", "input", shape_str(cur), ""});
+        std::size_t total = 0, trainable_bytes = 0;
         for (std::size_t i = 0; i < layers_.size(); ++i) {
             cur = layers_[i]->output_shape(cur);
-            os << "  (" << i << ") " << layers_[i]->name() << " -> " << shape_str(cur) << '\n';
+            const std::size_t n = layers_[i]->num_parameters();
+            total += n;
+            rows.push_back({std::to_string(i), layers_[i]->name(), shape_str(cur), n ? group_digits(n) : "-"});
         }
+        trainable_bytes = total * sizeof(T);
+        std::array<std::size_t, 4> width{};
+        for (const auto& r : rows)
+            for (std::size_t c = 0; c < 4; ++c) width[c] = std::max(width[c], r[c].size());
+        std::ostringstream os;
+        auto line = [&](const std::array<std::string, 4>& r) {
+            os << std::setw(int(width[0])) << r[0] << "  " << std::left << std::setw(int(width[1])) << r[1] << "  "
+               << std::setw(int(width[2])) << r[2] << std::right << "  " << std::setw(int(width[3])) << r[3] << '\n';
+        };
+        for (const auto& r : rows) line(r);
+        os << "total parameters: " << group_digits(total) << " (" << trainable_bytes / 1024 << " KiB as "
+           << (sizeof(T) == 4 ? "float32" : "float64") << ")\n";
         return os.str();
     }
 
 private:
+    // Runs f (one layer's forward or backward); an ann::Error from it names the layer's index.
+    template <class F>
+    decltype(auto) at_layer(std::size_t i, F&& f) {
+        try {
+            return f();
+        } catch (const Error& e) {
+            throw Error(at(i, e.what()));
+        }
+    }
+    // "layer 4 (Linear(...)): <msg>", without repeating the name where msg starts with it.
+    std::string at(std::size_t i, const std::string& msg) const {
+        const std::string name = layers_[i]->name();
+        std::string_view rest(msg);
+        if (rest.substr(0, name.size() + 2) == name + ": ") rest.remove_prefix(name.size() + 2);
+        return "layer " + std::to_string(i) + " (" + name + "): " + std::string(rest);
+    }
+
+    // Every layer's input shape before anything runs: a shape a layer rejects is reported with
+    // the layer's index and where that shape came from (the model's input or an earlier layer),
+    // with the shapes along the way, so a wrong image size is traced back to its origin.
+    void check_shapes(const Shape& input) const {
+        Shape cur = input;
+        std::string trail = "input " + shape_str(input);
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            try {
+                cur = layers_[i]->output_shape(cur);
+            } catch (const Error& e) {
+                const std::string from = i == 0 ? "the model's input"
+                                                : "the output of layer " + std::to_string(i - 1) + " (" +
+                                                      layers_[i - 1]->name() + ")";
+                fail(at(i, e.what()), "; that shape is ", from, " (shapes: ", trail, ")");
+            }
+            trail += " -> " + std::to_string(i) + ": " + shape_str(cur);
+        }
+    }
+
+    static std::string group_digits(std::size_t n) {
+        std::string s = std::to_string(n), out;
+        for (std::size_t k = 0; k < s.size(); ++k) {
+            if (k && (s.size() - k) % 3 == 0) out += ',';
+            out += s[k];
+        }
+        return out;
+    }
+
     std::vector<std::unique_ptr<Layer<T>>> layers_;
     bool fuse_ = true, fused_last_ = false;
     std::vector<Array<T>> fused_out_;  // eval outputs of the fused groups, by first layer
@@ -150,11 +224,9 @@ private:
             ConvEpilogue e;
             const std::size_t end = fusion_end(i, e);
             if (end == i + 1) {
-                cur = &layers_[i]->forward(*cur);
+                cur = at_layer(i, [&] { return &layers_[i]->forward(*cur); });
             } else {
-                // The pool's own check first, so a too-small map names the MaxPool2d.
-                if (e.pool_k) layers_[end - 1]->output_shape(layers_[i]->output_shape(cur->shape()));
-                static_cast<Conv2d<T>&>(*layers_[i]).forward_fused(*cur, e, fused_out_[i]);
+                at_layer(i, [&] { static_cast<Conv2d<T>&>(*layers_[i]).forward_fused(*cur, e, fused_out_[i]); });
                 cur = &fused_out_[i];
                 fused_last_ = true;
             }
