@@ -37,6 +37,16 @@ if(NOT at EQUAL 0)
   message(FATAL_ERROR "consumer: found ann in '${ann_dir}', not under the install prefix '${prefix}'")
 endif()
 
+# The installed package finds its optional dependencies where it is used: no include folder of
+# the installing machine (e.g. stb's) may be written into its exported targets.
+file(GLOB exported "${prefix}/*/cmake/ann/ann*Targets.cmake")
+foreach(f ${exported})
+  file(STRINGS "${f}" baked REGEX "INTERFACE_INCLUDE_DIRECTORIES.*\"/usr")
+  if(baked)
+    message(FATAL_ERROR "consumer: ${f} names a folder of the installing machine: ${baked}")
+  endif()
+endforeach()
+
 step("build" "${CMAKE_COMMAND}" --build "${build}")
 step("run" "${build}/app")
 step("run the optional targets" "${build}/app_optional")
