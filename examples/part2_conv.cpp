@@ -3,6 +3,7 @@
 // DIR defaults to $ANN_SHARED_DATA/hw1, else ../shared/data/hw1 next to the repository.
 #include <cstdio>
 
+#include "ann/backend/cpu/backend.hpp"  // the CPU arithmetic, compiled into this program (backend/registry.hpp)
 #include "ann/io/signals.hpp"
 #include "cli.hpp"
 #include "part2.hpp"

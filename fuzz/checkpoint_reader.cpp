@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "ann/backend/cpu/backend.hpp"  // the CPU arithmetic, compiled into this program (backend/registry.hpp)
 #include "ann/io/checkpoint.hpp"
 #include "ann/io/model_file.hpp"
 #include "ann/optim/adam.hpp"

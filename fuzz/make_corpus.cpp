@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "ann/backend/cpu/backend.hpp"  // the CPU arithmetic, compiled into this program (backend/registry.hpp)
 #include "ann/io/checkpoint.hpp"
 #include "ann/io/model_file.hpp"
 #include "fuzz_model.hpp"

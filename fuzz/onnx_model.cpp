@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "ann/backend/cpu/backend.hpp"  // the CPU arithmetic, compiled into this program (backend/registry.hpp)
 #include "ann/onnx/onnx.hpp"
 
 namespace {

@@ -1,6 +1,6 @@
 #pragma once
 // Umbrella header: everything a CPU training program needs.
-#include "ann/backend/cpu/gemm.hpp"
+#include "ann/backend/cpu/backend.hpp"
 #include "ann/backend/registry.hpp"
 #include "ann/core/array.hpp"
 #include "ann/core/error.hpp"

@@ -1,13 +1,19 @@
 #pragma once
 // Which backend serves which device: ann::memory(device) and ann::backend<T>(device).
-// The CPU backend is always there; the CUDA backend registers itself in ann::cuda::enable()
-// (backend/cuda/backend.cuh), or records why it cannot (no device), which is then what
-// a user asking for `cuda` reads.
+// Host memory is always there (backend/cpu/memory.hpp). The CPU backend's arithmetic registers
+// itself in every program that compiles it, i.e. that includes ann/backend/cpu/backend.hpp
+// (ann/ann.hpp does) in at least one source file; the CUDA backend
+// registers itself in ann::cuda::enable() (backend/cuda/backend.cuh), or records why it cannot
+// (no device), which is then what a user asking for `cuda` reads.
+//
+// Why the layers do not include the CPU backend themselves: its kernels are most of the library's
+// code, and instantiating them costs every translation unit seconds (docs/extending.md, "Lean
+// includes"). Layers need only this contract; one source file of a program pays for the kernels.
 #include <string>
 #include <type_traits>
 
 #include "ann/backend/backend.hpp"
-#include "ann/backend/cpu/backend.hpp"
+#include "ann/backend/cpu/memory.hpp"
 
 namespace ann {
 
@@ -54,11 +60,28 @@ inline void set_backend_unavailable(Device d, std::string reason) {
 inline bool backend_available(Device d) { return detail::backend_slots().memory[detail::slot(d)] != nullptr; }
 
 namespace detail {
+// Set before main by ann/backend/cpu/backend.hpp in the programs that compile it.
+struct CpuBackendHook {
+    Backend<float>* f32 = nullptr;
+    Backend<double>* f64 = nullptr;
+};
+inline CpuBackendHook& cpu_backend_hook() {
+    static CpuBackendHook hook;
+    return hook;
+}
 inline void enable_cpu_backend() {
-    static bool done = (register_backend(Device::cpu, &cpu::CpuMemory::instance(), &cpu::CpuBackend<float>::instance(),
-                                         &cpu::CpuBackend<double>::instance()),
-                        true);
+    static const bool done = (register_backend(Device::cpu, &cpu::CpuMemory::instance(), nullptr, nullptr), true);
     (void)done;
+}
+// The CPU's arithmetic, from the hook, on first use.
+template <class T>
+Backend<T>* cpu_arithmetic() {
+    const auto& h = cpu_backend_hook();
+    if (!h.f32)
+        fail("the cpu backend's arithmetic is not compiled into this program: include \"ann/ann.hpp\" (or "
+             "\"ann/backend/cpu/backend.hpp\") in one of its source files");
+    if constexpr (std::is_same_v<T, float>) return h.f32;
+    else return h.f64;
 }
 }  // namespace detail
 
@@ -73,6 +96,7 @@ template <class T>
 Backend<T>& backend(Device d) {
     memory(d);  // registers the CPU backend on first use; names the reason a device is missing
     auto& s = detail::backend_slots();
+    if (d == Device::cpu) return *detail::cpu_arithmetic<T>();
     Backend<T>* b = nullptr;
     if constexpr (std::is_same_v<T, float>) b = s.f32[detail::slot(d)];
     else b = s.f64[detail::slot(d)];
