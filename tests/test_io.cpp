@@ -19,6 +19,7 @@
 #include "ann/io/atomic_file.hpp"
 #include "ann/io/checkpoint.hpp"
 #include "ann/io/model_file.hpp"
+#include "ann/train/evaluate.hpp"
 #include "../fuzz/fuzz_model.hpp"
 
 using namespace ann;
@@ -568,4 +569,46 @@ TEST_CASE("the fuzz seed corpus still loads (regenerate it with fuzz/make_corpus
     CHECK(models >= 1);
     CHECK(sgd >= 1);
     CHECK(adam >= 1);
+}
+
+namespace {
+// A layer with a buffer (non-trainable state), like BatchNorm2d's running statistics.
+template <class T>
+struct Counting : Layer<T> {
+    Parameter<T> w{"weight", {3}};
+    Buffer<T> seen{"seen", {2}};
+    std::string name() const override { return "Counting()"; }
+    Shape output_shape(const Shape& s) const override { return s; }
+    const Array<T>& forward(const Array<T>& x) override { return x; }
+    const Array<T>& backward(const Array<T>& dy) override { return dy; }
+    std::vector<Parameter<T>*> parameters() override { return {&w}; }
+    std::vector<Buffer<T>*> buffers() override { return {&seen}; }
+};
+}  // namespace
+
+TEST_CASE("buffers are saved after their layer's parameters and copied with them for evaluation", "[io]") {
+    auto make = [] {
+        Sequential<float> m;
+        m.emplace<Linear<float>>(3, 3);
+        m.emplace<Counting<float>>();
+        return m;
+    };
+    auto a = make();
+    const auto state = io::named_state(a);
+    REQUIRE(state.size() == 4);
+    CHECK(state[0].first == "0.weight");
+    CHECK(state[1].first == "0.bias");
+    CHECK(state[2].first == "1.weight");
+    CHECK(state[3].first == "1.seen");
+    auto& seen = static_cast<Counting<float>&>(a[1]).seen.value;
+    seen.host() = Tensor<float>{7.5f, -2.25f};
+
+    auto b = make();
+    io::decode_model(io::encode_model(a, "c"), b, "c", "memory");
+    CHECK(bool(static_cast<Counting<float>&>(b[1]).seen.value.host() == seen.host()));
+
+    auto c = make();
+    train::copy_parameters(a, c);
+    CHECK(bool(static_cast<Counting<float>&>(c[1]).seen.value.host() == seen.host()));
+    CHECK(bool(c[0].parameters()[0]->value.host() == a[0].parameters()[0]->value.host()));
 }

@@ -58,16 +58,16 @@ public:
 
     Shape output_shape(const Shape& s) const override {
         Shape cur = s;
-        for (const auto& l : layers_) cur = l->output_shape(cur);
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            try {
+                cur = layers_[i]->output_shape(cur);
+            } catch (const Error& e) {
+                throw Error(at(i, e.what()));
+            }
+        }
         return cur;
     }
 
-// GCC 12 reports "'this' pointer is null" for the forward_fused call once Evaluator::accuracy
-// inlines this function (a false positive of its jump threading: `this` is a member's address).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnonnull"
-#endif
     const Array<T>& forward(const Array<T>& x) override {
         if (layers_.empty()) fail("Sequential: forward on an empty model");
         check_shapes(x.shape());
@@ -77,9 +77,6 @@ public:
         for (std::size_t i = 0; i < layers_.size(); ++i) cur = at_layer(i, [&] { return &layers_[i]->forward(*cur); });
         return *cur;
     }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
     // Whether eval-mode forward fuses Conv2d -> activation -> MaxPool2d (default: yes).
     void fuse_in_eval(bool on) { fuse_ = on; }

@@ -17,16 +17,20 @@
 
 namespace ann::train {
 
-// Copies parameter values from src to dst (same architecture, any devices).
+// Copies parameter and buffer values (BatchNorm2d's running statistics: what eval mode uses)
+// from src to dst (same architecture, any devices).
 template <class T>
 void copy_parameters(Sequential<T>& src, Sequential<T>& dst) {
-    auto s = src.parameters(), d = dst.parameters();
-    if (s.size() != d.size()) fail("copy_parameters: ", s.size(), " parameters into ", d.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i]->size() != d[i]->size())
-            fail("copy_parameters: parameter ", i, " has ", s[i]->size(), " values, target has ", d[i]->size());
-        d[i]->value.copy_from(s[i]->value);
-    }
+    auto copy = [](const auto& s, const auto& d, const char* what) {
+        if (s.size() != d.size()) fail("copy_parameters: ", s.size(), " ", what, "s into ", d.size());
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            if (s[i]->size() != d[i]->size())
+                fail("copy_parameters: ", what, " ", i, " has ", s[i]->size(), " values, target has ", d[i]->size());
+            d[i]->value.copy_from(s[i]->value);
+        }
+    };
+    copy(src.parameters(), dst.parameters(), "parameter");
+    copy(src.buffers(), dst.buffers(), "buffer");
 }
 
 // Index of the largest logit of each row (the first one on ties, like torch.argmax).
@@ -61,7 +65,16 @@ public:
         for (std::size_t start = lo; start < hi; start += batch_) {
             const std::size_t n = std::min(batch_, hi - start);
             data::fill_batch(set, idx.data() + start, n, x_, y_);
+// GCC 12 reports "'this' pointer is null" for this call once Sequential::forward is inlined here
+// (a false positive of its jump threading: model_ is a member).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnonnull"
+#endif
             const Array<T>& logits = model_.forward(staged_on(model_.device(), x_, x_device_));
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
             Tensor<T> copy;
             const T* z = logits.host_values(copy).data();
             const std::size_t K = logits.dim(1);
