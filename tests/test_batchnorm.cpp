@@ -18,6 +18,8 @@
 #include "ann/ann.hpp"
 #include "ann/io/model_file.hpp"
 #include "ann/testing/gradcheck.hpp"
+#include "ann/testing/synthetic_cifar.hpp"
+#include "ann/train/evaluate.hpp"
 
 using namespace ann;
 using json = nlohmann::json;
@@ -459,6 +461,47 @@ TEST_CASE("BatchNorm2d in Sequential's eval pass: between a conv and its ReLU, a
                               std::sqrt(double(bn.running_var().value(3)) + 1e-5) * bn.weight().value(3) +
                           bn.bias().value(3);
     CHECK(std::abs(b0(2, 3, 4, 5) - expect) < 1e-5 * std::max(1.0, std::abs(expect)));
+}
+
+TEST_CASE("the Evaluator's copy of a model gets the running statistics too", "[batchnorm][train]") {
+    auto build = [](std::uint64_t seed) {
+        Rng init(seed);
+        Sequential<float> m;
+        m.emplace<Conv2d<float>>(3, 4, 5, 2, 0, true, init);
+        m.emplace<BatchNorm2d<float>>(4, BatchNorm2dOptions{1e-5, 0.5, true});
+        m.emplace<ReLU<float>>();
+        m.emplace<Flatten<float>>();
+        m.emplace<Linear<float>>(4 * 14 * 14, 10, true, init);
+        return m;
+    };
+    Sequential<float> trained = build(390);
+    Rng data(391);
+    // Inputs far from the initial statistics (mean 0, variance 1), so stale ones change the logits.
+    for (int i = 0; i < 4; ++i) trained.forward(random_tensor<float>({8, 3, 32, 32}, data, 2, 9));
+    Sequential<float> copy = build(392);
+    train::copy_parameters(trained, copy);
+    CHECK(state_bits(copy) == state_bits(trained));
+
+    const data::CifarSet set = testing::synthetic_cifar(200, 393);
+    data::Indices idx(set.size());
+    for (std::uint32_t i = 0; i < set.size(); ++i) idx[i] = i;
+    train::Evaluator<float> ev(build(394), 16);
+    const double acc = ev.accuracy(trained, set, idx);
+    // By hand: a model in eval mode, all images in one batch.
+    Array<float> x;
+    std::vector<long> y;
+    data::fill_batch(set, idx.data(), idx.size(), x, y);
+    auto accuracy = [&](Sequential<float>& m) {
+        m.eval();
+        const Array<float>& z = m.forward(x);
+        std::size_t correct = 0;
+        for (std::size_t n = 0; n < idx.size(); ++n) correct += train::argmax_row(z.data() + n * 10, 10) == y[n];
+        return 100.0 * double(correct) / double(idx.size());
+    };
+    Sequential<float> stale = build(390);  // the same parameters, the initial running statistics
+    const double right = accuracy(trained);
+    REQUIRE(right != accuracy(stale));  // otherwise this test could not tell them apart
+    CHECK(acc == right);
 }
 
 // ---- devices ----------------------------------------------------------------------------------

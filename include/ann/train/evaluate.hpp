@@ -2,7 +2,8 @@
 // Classification accuracy in evaluation mode, in percent.
 //
 // An Evaluator owns a second copy of the architecture, put in eval mode and on the trained
-// model's device, into which the trained model's parameters are copied before each evaluation.
+// model's device, into which the trained model's parameters (and buffers) are copied before each
+// evaluation.
 // The logits come back to the host (N x 10 values per batch), where the argmax is taken by the
 // same code for every device. This keeps the training
 // model's buffers sized for the training batch (no reallocation when training and
@@ -17,7 +18,8 @@
 
 namespace ann::train {
 
-// Copies parameter values from src to dst (same architecture, any devices).
+// Copies parameter values, and the buffers evaluation reads (BatchNorm2d's running statistics),
+// from src to dst (same architecture, any devices).
 template <class T>
 void copy_parameters(Sequential<T>& src, Sequential<T>& dst) {
     auto s = src.parameters(), d = dst.parameters();
@@ -26,6 +28,13 @@ void copy_parameters(Sequential<T>& src, Sequential<T>& dst) {
         if (s[i]->size() != d[i]->size())
             fail("copy_parameters: parameter ", i, " has ", s[i]->size(), " values, target has ", d[i]->size());
         d[i]->value.copy_from(s[i]->value);
+    }
+    auto sb = src.buffers(), db = dst.buffers();
+    if (sb.size() != db.size()) fail("copy_parameters: ", sb.size(), " buffers into ", db.size());
+    for (std::size_t i = 0; i < sb.size(); ++i) {
+        if (sb[i]->size() != db[i]->size())
+            fail("copy_parameters: buffer ", i, " has ", sb[i]->size(), " values, target has ", db[i]->size());
+        db[i]->value.copy_from(sb[i]->value);
     }
 }
 
