@@ -9,6 +9,7 @@
 #include "ann/core/rng.hpp"
 #include "ann/core/tensor.hpp"
 #include "ann/layers/activations.hpp"
+#include "ann/layers/batchnorm2d.hpp"
 #include "ann/layers/conv2d.hpp"
 #include "ann/layers/flatten.hpp"
 #include "ann/layers/layer.hpp"

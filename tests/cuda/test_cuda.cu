@@ -250,6 +250,121 @@ TEST_CASE("SGD (plain, first momentum step, later steps) and Adam updates", "[pr
     CHECK(rel_diff(vg, v) < 1e-6);
 }
 
+TEST_CASE("batch norm: training and eval forward, both backwards, as the CPU's bit for bit", "[primitives]") {
+    // The kernels follow the CPU's summation order in double and its per-element expressions
+    // without contractions (backend/cuda/batchnorm.cuh), so everything is expected to be equal.
+    struct Case {
+        std::size_t N, C, HW;
+        bool affine;
+        float offset;
+    };
+    // HW = 900 (30x30), not a multiple of 8 (27), 1 (a vector per channel), one plane (N = 1, C = 1),
+    // and values around 1000 (where a float one-pass variance would be useless).
+    const std::vector<Case> cases{{50, 16, 900, true, 0.f}, {7, 5, 27, true, 0.f}, {9, 4, 1, false, 0.f},
+                                  {1, 1, 37, true, 0.f},    {6, 3, 64, true, 1000.f}};
+    auto bits_d = [](const Array<double>& a, const Array<double>& b) {
+        const Tensor<double> ha = a.to_host(), hb = b.to_host();
+        return ha.size() == hb.size() && std::memcmp(ha.data(), hb.data(), ha.size() * sizeof(double)) == 0;
+    };
+    ann::Rng rng(13);
+    for (const auto& c : cases) {
+        const ann::Shape xs{c.N, c.C, c.HW}, cs{c.C};
+        Array<float> x = randn(xs, rng, 2.f), dy = randn(xs, rng);
+        for (auto& v : x.host()) v += c.offset;
+        Array<float> gamma = randn(cs, rng), beta = randn(cs, rng), rm = randn(cs, rng), rv = randn(cs, rng);
+        for (auto& v : rv.host()) v = std::abs(v) + 0.5f;
+        Array<float> dgamma = randn(cs, rng), dbeta = randn(cs, rng);  // backward accumulates onto these
+        Array<float> xg = x.to(kGpu), dyg = dy.to(kGpu), gg = gamma.to(kGpu), bg = beta.to(kGpu), rmg = rm.to(kGpu),
+                     rvg = rv.to(kGpu), dgg = dgamma.to(kGpu), dbg = dbeta.to(kGpu);
+        Array<float> y(xs), yg(xs, kGpu), dx(xs), dxg(xs, kGpu);
+        Array<double> mean(cs), invstd(cs), meang(cs, kGpu), invstdg(cs, kGpu);
+        const float* g_c = c.affine ? gamma.data() : nullptr;
+        const float* b_c = c.affine ? beta.data() : nullptr;
+        const float* g_g = c.affine ? gg.data() : nullptr;
+        const float* b_g = c.affine ? bg.data() : nullptr;
+        INFO("N=" << c.N << " C=" << c.C << " HW=" << c.HW << " affine=" << c.affine << " offset=" << c.offset);
+
+        cpu().batchnorm_forward_train(x.data(), g_c, b_c, y.data(), mean.data(), invstd.data(), rm.data(), rv.data(),
+                                      c.N, c.C, c.HW, 1e-5, 0.1);
+        gpu().batchnorm_forward_train(xg.data(), g_g, b_g, yg.data(), meang.data(), invstdg.data(), rmg.data(),
+                                      rvg.data(), c.N, c.C, c.HW, 1e-5, 0.1);
+        CHECK(bits_d(meang, mean));
+        CHECK(bits_d(invstdg, invstd));
+        CHECK(bit_equal(rmg, rm));
+        CHECK(bit_equal(rvg, rv));
+        CHECK(rel_diff(yg, y) < 1e-6);
+        CHECK(bit_equal(yg, y));
+        cpu().batchnorm_backward(x.data(), dy.data(), g_c, mean.data(), invstd.data(), dx.data(),
+                                 c.affine ? dgamma.data() : nullptr, c.affine ? dbeta.data() : nullptr, c.N, c.C, c.HW,
+                                 true);
+        gpu().batchnorm_backward(xg.data(), dyg.data(), g_g, meang.data(), invstdg.data(), dxg.data(),
+                                 c.affine ? dgg.data() : nullptr, c.affine ? dbg.data() : nullptr, c.N, c.C, c.HW,
+                                 true);
+        CHECK(rel_diff(dxg, dx) < 1e-6);
+        CHECK(bit_equal(dxg, dx));
+        CHECK(bit_equal(dgg, dgamma));
+        CHECK(bit_equal(dbg, dbeta));
+
+        // Eval mode: the running statistics, then the backward that treats them as constants
+        // (and one without an input gradient: dx untouched).
+        cpu().batchnorm_forward_eval(x.data(), g_c, b_c, rm.data(), rv.data(), y.data(), mean.data(), invstd.data(), c.N,
+                                     c.C, c.HW, 1e-3);
+        gpu().batchnorm_forward_eval(xg.data(), g_g, b_g, rmg.data(), rvg.data(), yg.data(), meang.data(),
+                                     invstdg.data(), c.N, c.C, c.HW, 1e-3);
+        CHECK(bits_d(invstdg, invstd));
+        CHECK(bit_equal(yg, y));
+        cpu().batchnorm_backward(x.data(), dy.data(), g_c, mean.data(), invstd.data(), dx.data(),
+                                 c.affine ? dgamma.data() : nullptr, c.affine ? dbeta.data() : nullptr, c.N, c.C, c.HW,
+                                 false);
+        gpu().batchnorm_backward(xg.data(), dyg.data(), g_g, meang.data(), invstdg.data(), dxg.data(),
+                                 c.affine ? dgg.data() : nullptr, c.affine ? dbg.data() : nullptr, c.N, c.C, c.HW,
+                                 false);
+        CHECK(bit_equal(dxg, dx));
+        CHECK(bit_equal(dgg, dgamma));
+        cpu().batchnorm_backward(x.data(), dy.data(), g_c, mean.data(), invstd.data(), nullptr, dgamma.data(),
+                                 dbeta.data(), c.N, c.C, c.HW, true);
+        gpu().batchnorm_backward(xg.data(), dyg.data(), g_g, meang.data(), invstdg.data(), nullptr, dgg.data(),
+                                 dbg.data(), c.N, c.C, c.HW, true);
+        CHECK(bit_equal(dgg, dgamma));
+        CHECK(bit_equal(dbg, dbeta));
+    }
+}
+
+TEST_CASE("BatchNorm2d layer on the GPU: buffers move, running statistics and model files cross devices",
+          "[primitives][batchnorm]") {
+    ann::Rng rng(14);
+    ann::Sequential<float> cpu_net, gpu_net;
+    for (auto* m : {&cpu_net, &gpu_net}) {
+        ann::Rng init(15);
+        m->emplace<ann::Conv2d<float>>(3, 4, 3, 1, 1, true, init);
+        m->emplace<ann::BatchNorm2d<float>>(4);
+        m->emplace<ann::ReLU<float>>();
+    }
+    gpu_net.to(kGpu);
+    for (int step = 0; step < 3; ++step) {
+        Array<float> x = randn({5, 3, 8, 8}, rng), dy = randn({5, 4, 8, 8}, rng);
+        const Array<float>& y = cpu_net.forward(x);
+        const Array<float>& yg = gpu_net.forward(x.to(kGpu));
+        CHECK(rel_diff(yg, y) < 1e-5);
+        cpu_net.backward(dy);
+        gpu_net.backward(dy.to(kGpu));
+    }
+    auto& bc = static_cast<ann::BatchNorm2d<float>&>(cpu_net[1]);
+    auto& bg = static_cast<ann::BatchNorm2d<float>&>(gpu_net[1]);
+    CHECK(bg.running_var().value.device() == kGpu);
+    CHECK(rel_diff(bg.running_mean().value, bc.running_mean().value) < 1e-5);
+    CHECK(rel_diff(bg.running_var().value, bc.running_var().value) < 1e-5);
+    CHECK(rel_diff(bg.weight().grad, bc.weight().grad) < 1e-5);
+    // Saved from the GPU, loaded on the CPU: the buffers' bits.
+    const std::string file = ann::io::encode_model(gpu_net, "bn");
+    ann::io::decode_model(file, cpu_net, "bn", "gpu.annm");
+    CHECK(bit_equal(bc.running_var().value, bg.running_var().value));
+    cpu_net.eval();
+    gpu_net.eval();
+    Array<float> x = randn({2, 3, 8, 8}, rng);
+    CHECK(rel_diff(gpu_net.forward(x.to(kGpu)), cpu_net.forward(x)) < 1e-5);
+}
+
 // ---- models: one model, one loop, two devices ---------------------------------------------
 
 using testutil::synthetic_set;

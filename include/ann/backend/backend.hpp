@@ -108,6 +108,34 @@ public:
     virtual void activation_forward(ActivationKind f, const T* x, T* y, std::size_t n) = 0;
     virtual void activation_backward(ActivationKind f, const T* y, const T* dy, T* dx, std::size_t n) = 0;
 
+    // Batch normalisation (torch.nn.BatchNorm2d) per channel c over its M = N*HW values:
+    // x, y, dy, dx are (N, C, HW); gamma, beta, running_mean, running_var, dgamma, dbeta are (C);
+    // mean and invstd are (C) in double: the statistics a later backward uses. gamma and beta null
+    // mean 1 and 0 (affine=False). Statistics and every per-element expression are computed in
+    // double and rounded to T once (see cpu/batchnorm.hpp for the summation order, which both
+    // backends follow):
+    //   y = (x - mean) * (invstd * gamma) + beta                                  (y overwritten)
+    // Training: mean and the biased variance var of the batch (two passes: the variance from
+    // the centred values), invstd = 1 / sqrt(var + eps) written; then, M >= 2 (the caller checks),
+    //   running_mean = momentum * mean + (1 - momentum) * running_mean
+    //   running_var  = momentum * var * M/(M-1) + (1 - momentum) * running_var    (unbiased, PyTorch's)
+    virtual void batchnorm_forward_train(const T* x, const T* gamma, const T* beta, T* y, double* mean,
+                                         double* invstd, T* running_mean, T* running_var, std::size_t N,
+                                         std::size_t C, std::size_t HW, double eps, double momentum) = 0;
+    // Evaluation: mean = running_mean and invstd = 1 / sqrt(running_var + eps) written, y as above.
+    virtual void batchnorm_forward_eval(const T* x, const T* gamma, const T* beta, const T* running_mean,
+                                        const T* running_var, T* y, double* mean, double* invstd, std::size_t N,
+                                        std::size_t C, std::size_t HW, double eps) = 0;
+    // Gradients for the x of a forward that wrote mean and invstd, xhat = (x - mean) * invstd:
+    //   dbeta += sum dy ;  dgamma += sum dy * xhat                   (accumulated; null: skipped)
+    //   batch_stats (a training forward: mean and invstd depend on x), PyTorch's formula:
+    //     dx = (dy - sum(dy)/M - (x - mean) * invstd^2 * sum(dy * (x - mean))/M) * invstd * gamma
+    //   otherwise (running statistics, constants):  dx = dy * invstd * gamma
+    //                                                               (dx overwritten; null: skipped)
+    virtual void batchnorm_backward(const T* x, const T* dy, const T* gamma, const double* mean,
+                                    const double* invstd, T* dx, T* dgamma, T* dbeta, std::size_t N, std::size_t C,
+                                    std::size_t HW, bool batch_stats) = 0;
+
     // Softmax cross-entropy of logits (N, K) against host targets (N, checked in [0, K) by the
     // caller). prob (N, K) gets the softmax; returns the sum over rows (in row order, in double)
     // of log(sum_k exp(z_k - max)) - (z_t - max), on the host.

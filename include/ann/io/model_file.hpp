@@ -4,7 +4,8 @@
 // The file names the architecture and every tensor's name, dtype and shape. Loading checks
 // all of them against the target model before touching it: a file for another architecture,
 // a truncated or corrupt file, or one from a newer format version is an ann::Error, and a
-// failed load leaves the model exactly as it was. Values round-trip bit for bit.
+// failed load leaves the model exactly as it was. Values round-trip bit for bit. Buffers whose
+// layer declares a ValueRule (BatchNorm2d's running_var >= 0) are checked against it as well.
 //
 // Model payload ("model section", also the first part of a checkpoint's payload):
 //   string architecture | u32 tensor count | tensor records (io/tensor_record.hpp)
@@ -33,7 +34,7 @@ void write_model_section(ByteWriter& w, Layer<T>& model, const std::string& arch
     const auto state = named_state(model);
     w.string(architecture);
     w.u32(static_cast<std::uint32_t>(state.size()));
-    for (const auto& [name, t] : state) write_tensor_record(w, name, *t);
+    for (const auto& t : state) write_tensor_record(w, t.name, *t.tensor);
 }
 
 inline ModelRecord read_model_section(ByteReader& r) {
@@ -66,10 +67,16 @@ std::vector<Tensor<T>> stage_model(const ModelRecord& rec, Layer<T>& model, cons
              state.size());
     std::vector<Tensor<T>> values;
     for (std::size_t i = 0; i < state.size(); ++i) {
-        const auto& [name, t] = state[i];
+        const auto& [name, t, rule] = state[i];
         if (rec.tensors[i].name != name)
             fail(source, ": parameter tensor ", i, " is '", rec.tensors[i].name, "' in the file, the model's is '", name, "'");
         values.push_back(to_tensor<T>(rec.tensors[i], t->shape(), source, "parameter"));
+        // A buffer's declared rule (core/parameter.hpp), e.g. a running variance >= 0.
+        const Tensor<T>& v = values.back();
+        for (std::size_t k = 0; k < v.size(); ++k)
+            if (!satisfies(v.data()[k], rule))
+                fail(source, ": tensor '", name, "' holds ", v.data()[k], " at index ", k, ", its values must be ",
+                     to_string(rule));
     }
     return values;
 }
@@ -79,7 +86,7 @@ std::vector<Tensor<T>> stage_model(const ModelRecord& rec, Layer<T>& model, cons
 template <class T>
 void commit_model(Layer<T>& model, const std::vector<Tensor<T>>& values) {
     const auto state = named_state(model);
-    for (std::size_t i = 0; i < state.size(); ++i) state[i].second->copy_from(values[i]);
+    for (std::size_t i = 0; i < state.size(); ++i) state[i].tensor->copy_from(values[i]);
 }
 
 template <class T>

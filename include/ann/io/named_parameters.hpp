@@ -14,8 +14,16 @@
 
 namespace ann::io {
 
+// One tensor of a model file: its name, the model's tensor, and the rule its loaded values must
+// satisfy (a buffer's ValueRule; parameters take any value).
 template <class T>
-using NamedTensors = std::vector<std::pair<std::string, Array<T>*>>;
+struct NamedTensor {
+    std::string name;
+    Array<T>* tensor;
+    ValueRule rule = ValueRule::any;
+};
+template <class T>
+using NamedTensors = std::vector<NamedTensor<T>>;
 
 namespace detail {
 
@@ -50,13 +58,13 @@ NamedTensors<T> named_state(Layer<T>& model) {
     NamedTensors<T> out;
     if (dynamic_cast<Sequential<T>*>(&model)) {
         detail::for_each_leaf(model, "", [&](Layer<T>& l, const std::string& prefix) {
-            for (auto* p : l.parameters()) out.emplace_back(prefix + p->name, &p->value);
-            for (auto* b : l.buffers()) out.emplace_back(prefix + b->name, &b->value);
+            for (auto* p : l.parameters()) out.push_back({prefix + p->name, &p->value});
+            for (auto* b : l.buffers()) out.push_back({prefix + b->name, &b->value, b->rule});
         });
     } else {
         std::size_t i = 0;
-        for (auto* p : model.parameters()) out.emplace_back(std::to_string(i++) + "." + p->name, &p->value);
-        for (auto* b : model.buffers()) out.emplace_back(std::to_string(i++) + "." + b->name, &b->value);
+        for (auto* p : model.parameters()) out.push_back({std::to_string(i++) + "." + p->name, &p->value});
+        for (auto* b : model.buffers()) out.push_back({std::to_string(i++) + "." + b->name, &b->value, b->rule});
     }
     return out;
 }

@@ -2,7 +2,8 @@
 // Classification accuracy in evaluation mode, in percent.
 //
 // An Evaluator owns a second copy of the architecture, put in eval mode and on the trained
-// model's device, into which the trained model's parameters are copied before each evaluation.
+// model's device, into which the trained model's parameters (and buffers) are copied before each
+// evaluation.
 // The logits come back to the host (N x 10 values per batch), where the argmax is taken by the
 // same code for every device. This keeps the training
 // model's buffers sized for the training batch (no reallocation when training and

@@ -11,6 +11,7 @@
 #include "ann/backend/cpu/memory.hpp"
 #include "ann/backend/cpu/activations.hpp"
 #include "ann/backend/cpu/adam_update.hpp"
+#include "ann/backend/cpu/batchnorm.hpp"
 #include "ann/backend/cpu/conv2d.hpp"
 #include "ann/backend/cpu/conv_fused.hpp"
 #include "ann/backend/cpu/gemm.hpp"
@@ -84,6 +85,23 @@ public:
     }
     void activation_backward(ActivationKind f, const T* y, const T* dy, T* dx, std::size_t n) override {
         cpu::activation_backward(f, y, dy, dx, n);
+    }
+
+    void batchnorm_forward_train(const T* x, const T* gamma, const T* beta, T* y, double* mean, double* invstd,
+                                 T* running_mean, T* running_var, std::size_t N, std::size_t C, std::size_t HW,
+                                 double eps, double momentum) override {
+        cpu::batchnorm_forward_train(x, gamma, beta, y, mean, invstd, running_mean, running_var, N, C, HW, eps,
+                                     momentum);
+    }
+    void batchnorm_forward_eval(const T* x, const T* gamma, const T* beta, const T* running_mean,
+                                const T* running_var, T* y, double* mean, double* invstd, std::size_t N,
+                                std::size_t C, std::size_t HW, double eps) override {
+        cpu::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, y, mean, invstd, N, C, HW, eps);
+    }
+    void batchnorm_backward(const T* x, const T* dy, const T* gamma, const double* mean, const double* invstd, T* dx,
+                            T* dgamma, T* dbeta, std::size_t N, std::size_t C, std::size_t HW,
+                            bool batch_stats) override {
+        cpu::batchnorm_backward(x, dy, gamma, mean, invstd, dx, dgamma, dbeta, N, C, HW, batch_stats);
     }
 
     double softmax_xent_forward(const T* logits, const long* targets, std::size_t N, std::size_t K, T* prob) override {

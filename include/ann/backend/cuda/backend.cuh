@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ann/backend/backend.hpp"
+#include "ann/backend/cuda/batchnorm.cuh"
 #include "ann/backend/cuda/check.hpp"
 #include "ann/backend/cuda/context.hpp"
 #include "ann/backend/cuda/conv.cuh"
@@ -139,6 +140,28 @@ public:
         kernels::activation_backward(f, y, dy, dx, n, ctx_.stream());
     }
 
+    void batchnorm_forward_train(const T* x, const T* gamma, const T* beta, T* y, double* mean, double* invstd,
+                                 T* running_mean, T* running_var, std::size_t N, std::size_t C, std::size_t HW,
+                                 double eps, double momentum) override {
+        auto* partial = static_cast<double*>(bn_scratch_.reserve(N * C * sizeof(double), ctx_.stream()));
+        kernels::batchnorm_forward_train(x, gamma, beta, y, mean, invstd, running_mean, running_var, N, C, HW, eps,
+                                         momentum, partial, ctx_.stream());
+    }
+    void batchnorm_forward_eval(const T* x, const T* gamma, const T* beta, const T* running_mean,
+                                const T* running_var, T* y, double* mean, double* invstd, std::size_t N,
+                                std::size_t C, std::size_t HW, double eps) override {
+        kernels::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, y, mean, invstd, N, C, HW, eps,
+                                        ctx_.stream());
+    }
+    void batchnorm_backward(const T* x, const T* dy, const T* gamma, const double* mean, const double* invstd, T* dx,
+                            T* dgamma, T* dbeta, std::size_t N, std::size_t C, std::size_t HW,
+                            bool batch_stats) override {
+        auto* scratch =
+            static_cast<double*>(bn_scratch_.reserve((2 * N * C + 2 * C) * sizeof(double), ctx_.stream()));
+        kernels::batchnorm_backward(x, dy, gamma, mean, invstd, dx, dgamma, dbeta, N, C, HW, batch_stats, scratch,
+                                    ctx_.stream());
+    }
+
     // The N per-row values come back to the host and are summed there in row order in double,
     // exactly as the CPU sums them (N floats: a negligible copy next to the logits).
     double softmax_xent_forward(const T* logits, const long* targets, std::size_t N, std::size_t K, T* prob) override {
@@ -200,6 +223,7 @@ private:
 
     Context& ctx_;
     DeviceScratch targets_, row_values_;
+    DeviceScratch bn_scratch_;  // batch norm's plane and channel sums (queued work on it runs in stream order)
     std::vector<std::int32_t> host_targets_;  // what targets_ holds when targets_valid_
     bool targets_valid_ = false;
     std::vector<T> host_rows_;
