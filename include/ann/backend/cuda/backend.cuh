@@ -19,6 +19,7 @@
 #include "ann/backend/cuda/context.hpp"
 #include "ann/backend/cuda/conv.cuh"
 #include "ann/backend/cuda/kernels.cuh"
+#include "ann/backend/cuda/kernels_extra.cuh"
 #include "ann/backend/registry.hpp"
 
 namespace ann::cuda {
@@ -137,6 +138,28 @@ public:
     }
     void activation_backward(ActivationKind f, const T* y, const T* dy, T* dx, std::size_t n) override {
         kernels::activation_backward(f, y, dy, dx, n, ctx_.stream());
+    }
+
+    void leaky_relu_forward(const T* x, T* y, std::size_t n, T slope) override {
+        kernels::leaky_relu_forward(x, y, n, slope, ctx_.stream());
+    }
+    void leaky_relu_backward(const T* x, const T* dy, T* dx, std::size_t n, T slope) override {
+        kernels::leaky_relu_backward(x, dy, dx, n, slope, ctx_.stream());
+    }
+
+    void avgpool_forward(const T* x, T* y, std::size_t planes, const AvgPoolGeometry& g) override {
+        kernels::avgpool_forward(x, y, planes, g, ctx_.stream());
+    }
+    void avgpool_backward(const T* dy, T* dx, std::size_t planes, const AvgPoolGeometry& g) override {
+        kernels::avgpool_backward(dy, dx, planes, g, ctx_.stream());
+    }
+
+    void dropout_mask(std::uint8_t* mask, std::size_t n, const T* seed, T* counter,
+                      std::uint64_t keep_below) override {
+        kernels::dropout_mask(mask, n, seed, counter, keep_below, ctx_.stream());
+    }
+    void dropout_apply(const T* x, const std::uint8_t* mask, T scale, T* y, std::size_t n) override {
+        kernels::dropout_apply(x, mask, scale, y, n, ctx_.stream());
     }
 
     // The N per-row values come back to the host and are summed there in row order in double,
