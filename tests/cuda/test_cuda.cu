@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ann/cuda.cuh"
+#include "ann/io/model_file.hpp"
 #include "ann/train/checkpoint.hpp"
 #include "ann/train/run.hpp"
 #include "../cifar_test_util.hpp"
@@ -363,6 +364,134 @@ TEST_CASE("BatchNorm2d layer on the GPU: buffers move, running statistics and mo
     gpu_net.eval();
     Array<float> x = randn({2, 3, 8, 8}, rng);
     CHECK(rel_diff(gpu_net.forward(x.to(kGpu)), cpu_net.forward(x)) < 1e-5);
+}
+
+TEST_CASE("LeakyReLU forward and backward (from x and from y), bit for bit", "[primitives]") {
+    ann::Rng rng(13);
+    Array<float> x = randn({3, 1000}, rng, 4.f), dy = randn({3, 1000}, rng);
+    x.host()(0, 0) = 0.f;
+    x.host()(0, 1) = -0.f;
+    for (float slope : {0.01f, 0.2f, -0.5f, 0.f}) {
+        Array<float> y(x.shape()), dx(x.shape()), xg = x.to(kGpu), yg(x.shape(), kGpu), dxg(x.shape(), kGpu),
+            dyg = dy.to(kGpu);
+        cpu().leaky_relu_forward(x.data(), y.data(), x.size(), slope);
+        gpu().leaky_relu_forward(xg.data(), yg.data(), x.size(), slope);
+        INFO("slope " << slope);
+        CHECK(bit_equal(yg, y));
+        cpu().leaky_relu_backward(x.data(), dy.data(), dx.data(), x.size(), slope);
+        gpu().leaky_relu_backward(xg.data(), dyg.data(), dxg.data(), x.size(), slope);
+        CHECK(bit_equal(dxg, dx));
+        if (slope >= 0) {  // the layer passes y when the slope allows it
+            cpu().leaky_relu_backward(y.data(), dy.data(), dx.data(), x.size(), slope);
+            gpu().leaky_relu_backward(yg.data(), dyg.data(), dxg.data(), x.size(), slope);
+            CHECK(bit_equal(dxg, dx));
+        }
+    }
+}
+
+TEST_CASE("average pooling (AvgPool2d with padding, AdaptiveAvgPool2d) forward and backward, bit for bit",
+          "[primitives]") {
+    // The shared per-element code of backend/avgpool_windows.hpp on both devices: the same sums in
+    // the same order, so the same bits.
+    struct Case {
+        int H, W, OH, OW, k, s, pad;
+    };
+    const std::vector<Case> cases{{32, 32, 16, 16, 2, 2, 0}, {7, 9, 4, 5, 3, 2, 1}, {5, 6, 5, 6, 3, 1, 1},
+                                  {6, 5, 4, 3, 4, 2, 2},     {13, 11, 1, 1, 0, 0, 0}, {5, 7, 2, 3, 0, 0, 0},
+                                  {3, 2, 4, 5, 0, 0, 0}};
+    ann::Rng rng(14);
+    const std::size_t planes = 24;
+    for (const auto& c : cases) {
+        ann::AvgPoolGeometry g;
+        g.H = c.H, g.W = c.W, g.OH = c.OH, g.OW = c.OW, g.k = c.k, g.s = c.s, g.pad = c.pad;
+        Array<float> x = randn({planes, std::size_t(c.H), std::size_t(c.W)}, rng);
+        Array<float> dy = randn({planes, std::size_t(c.OH), std::size_t(c.OW)}, rng);
+        Array<float> y(dy.shape()), dx(x.shape()), xg = x.to(kGpu), dyg = dy.to(kGpu), yg(dy.shape(), kGpu),
+            dxg(x.shape(), kGpu);
+        cpu().avgpool_forward(x.data(), y.data(), planes, g);
+        gpu().avgpool_forward(xg.data(), yg.data(), planes, g);
+        cpu().avgpool_backward(dy.data(), dx.data(), planes, g);
+        gpu().avgpool_backward(dyg.data(), dxg.data(), planes, g);
+        INFO("H=" << c.H << " W=" << c.W << " OH=" << c.OH << " OW=" << c.OW << " k=" << c.k << " s=" << c.s
+                  << " pad=" << c.pad);
+        CHECK(bit_equal(yg, y));
+        CHECK(bit_equal(dxg, dx));
+    }
+}
+
+TEST_CASE("dropout: bit-identical masks, outputs, gradients and counters on both devices", "[primitives]") {
+    ann::Rng rng(15);
+    const std::size_t n = 3 * 1000 + 7;
+    Array<float> x = randn({n}, rng), dy = randn({n}, rng);
+    x.host()(0) = std::numeric_limits<float>::infinity();
+    for (double p : {0.5, 0.1, 0.0, 1.0}) {
+        // A seed and a counter about to carry into its second piece.
+        Array<float> seed({4}), counter({2});
+        ann::shared::encode_pieces(0xDEADBEEF01234567ull, seed.data(), 4, 16);
+        ann::shared::encode_pieces((std::uint64_t(1) << 20) - 2, counter.data(), 2, 20);
+        Array<float> seedg = seed.to(kGpu), counterg = counter.to(kGpu);
+        const std::uint64_t keep_below = ann::shared::dropout_keep_below(p);
+        const float scale = p < 1 ? 1.f / float(1.0 - p) : 0.f;
+        for (int k = 0; k < 3; ++k) {
+            Array<std::uint8_t> m({n}), mg({n}, kGpu);
+            cpu().dropout_mask(m.data(), n, seed.data(), counter.data(), keep_below);
+            gpu().dropout_mask(mg.data(), n, seedg.data(), counterg.data(), keep_below);
+            INFO("p=" << p << " forward " << k);
+            const Tensor<std::uint8_t> m_gpu = mg.to_host();
+            CHECK(std::equal(m.begin(), m.end(), m_gpu.begin()));
+            CHECK(bit_equal(counterg, counter));
+            Array<float> y({n}), dx({n}), yg({n}, kGpu), dxg({n}, kGpu), xg = x.to(kGpu), dyg = dy.to(kGpu);
+            cpu().dropout_apply(x.data(), m.data(), scale, y.data(), n);
+            gpu().dropout_apply(xg.data(), mg.data(), scale, yg.data(), n);
+            cpu().dropout_apply(dy.data(), m.data(), scale, dx.data(), n);
+            gpu().dropout_apply(dyg.data(), mg.data(), scale, dxg.data(), n);
+            CHECK(bit_equal(yg, y));
+            CHECK(bit_equal(dxg, dx));
+        }
+    }
+}
+
+TEST_CASE("Dropout layers on both devices draw the same masks; the model file carries on across devices",
+          "[layers]") {
+    ann::Rng data(16);
+    Array<float> x = randn({8, 3, 6, 6}, data);
+    ann::Rng ra(17), rb(17);
+    ann::Sequential<float> a, b;
+    for (auto* m : {&a, &b}) {
+        ann::Rng& r = m == &a ? ra : rb;
+        m->emplace<ann::Conv2d<float>>(3, 4, 3, 1, 1, true, r);
+        m->emplace<ann::LeakyReLU<float>>(0.1);
+        m->emplace<ann::AvgPool2d<float>>(3, 2, 1);
+        m->emplace<ann::Dropout<float>>(0.3, r);
+        m->emplace<ann::AdaptiveAvgPool2d<float>>(2, 1);
+    }
+    b.to(kGpu);
+    const Array<float> xg = x.to(kGpu);
+    for (int k = 0; k < 3; ++k) {
+        const Array<float>& ya = a.forward(x);
+        const Array<float>& yb = b.forward(xg);
+        INFO("forward " << k);
+        auto& da = dynamic_cast<ann::Dropout<float>&>(a[3]);
+        auto& db = dynamic_cast<ann::Dropout<float>&>(b[3]);
+        const Tensor<std::uint8_t> mb = db.mask().to_host();
+        CHECK(std::equal(da.mask().begin(), da.mask().end(), mb.begin()));
+        CHECK(rel_diff(yb, ya) < 1e-5);  // the convolution differs by rounding, the rest is exact
+    }
+    CHECK(dynamic_cast<ann::Dropout<float>&>(b[3]).forward_count() == 3);
+    // GPU model file -> CPU model built from another seed: the next masks are the GPU's.
+    ann::Rng rc(99);
+    ann::Sequential<float> c;
+    c.emplace<ann::Conv2d<float>>(3, 4, 3, 1, 1, true, rc);
+    c.emplace<ann::LeakyReLU<float>>(0.1);
+    c.emplace<ann::AvgPool2d<float>>(3, 2, 1);
+    c.emplace<ann::Dropout<float>>(0.3, rc);
+    c.emplace<ann::AdaptiveAvgPool2d<float>>(2, 1);
+    ann::io::decode_model(ann::io::encode_model(b, "net"), c, "net", "mem");
+    b.forward(xg);
+    c.forward(x);
+    const Tensor<std::uint8_t> mb = dynamic_cast<ann::Dropout<float>&>(b[3]).mask().to_host();
+    const auto& mc = dynamic_cast<ann::Dropout<float>&>(c[3]).mask();
+    CHECK(std::equal(mc.begin(), mc.end(), mb.begin()));
 }
 
 // ---- models: one model, one loop, two devices ---------------------------------------------

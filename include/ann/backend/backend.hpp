@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "ann/backend/avgpool_windows.hpp"
 #include "ann/core/device.hpp"
 #include "ann/core/error.hpp"
 
@@ -135,6 +136,28 @@ public:
     virtual void batchnorm_backward(const T* x, const T* dy, const T* gamma, const double* mean,
                                     const double* invstd, T* dx, T* dgamma, T* dbeta, std::size_t N, std::size_t C,
                                     std::size_t HW, bool batch_stats) = 0;
+
+    // LeakyReLU (torch.nn.LeakyReLU): y = x > 0 ? x : slope x ; dx = dy * (x > 0 ? 1 : slope),
+    // PyTorch's rule (the slope at x == 0 too). dx overwritten. Backward may be given the output y
+    // for x when slope >= 0: then y > 0 exactly where x > 0.
+    virtual void leaky_relu_forward(const T* x, T* y, std::size_t n, T slope) = 0;
+    virtual void leaky_relu_backward(const T* x, const T* dy, T* dx, std::size_t n, T slope) = 0;
+
+    // Average pooling over `planes` (N*C) planes: x (planes, g.H, g.W), y (planes, g.OH, g.OW),
+    // windows and divisors as avgpool_windows.hpp says (AvgPool2d or AdaptiveAvgPool2d).
+    // y overwritten; backward: dx (planes, H, W) overwritten with the gradient of the input.
+    virtual void avgpool_forward(const T* x, T* y, std::size_t planes, const AvgPoolGeometry& g) = 0;
+    virtual void avgpool_backward(const T* dy, T* dx, std::size_t planes, const AvgPoolGeometry& g) = 0;
+
+    // Dropout's mask for one training forward (backend/dropout_hash.hpp): with the seed decoded
+    // from seed[0..3] and k from counter[0..1], mask[i] = keep(seed, k, i, keep_below) (1 or 0),
+    // i in [0, n); then counter := k + 1 (mod 2^40). seed and counter live on this device, so a
+    // forward on a GPU never waits for the host. mask overwritten.
+    virtual void dropout_mask(std::uint8_t* mask, std::size_t n, const T* seed, T* counter,
+                              std::uint64_t keep_below) = 0;
+    // y = x * (mask ? scale : 0), element-wise, y overwritten: dropout's forward (x the input) and
+    // backward (x the output gradient). A dropped inf or NaN gives NaN, as x * 0 does in PyTorch.
+    virtual void dropout_apply(const T* x, const std::uint8_t* mask, T scale, T* y, std::size_t n) = 0;
 
     // Softmax cross-entropy of logits (N, K) against host targets (N, checked in [0, K) by the
     // caller). prob (N, K) gets the softmax; returns the sum over rows (in row order, in double)

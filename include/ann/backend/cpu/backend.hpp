@@ -12,9 +12,12 @@
 #include "ann/backend/cpu/activations.hpp"
 #include "ann/backend/cpu/adam_update.hpp"
 #include "ann/backend/cpu/batchnorm.hpp"
+#include "ann/backend/cpu/avgpool.hpp"
 #include "ann/backend/cpu/conv2d.hpp"
 #include "ann/backend/cpu/conv_fused.hpp"
+#include "ann/backend/cpu/dropout.hpp"
 #include "ann/backend/cpu/gemm.hpp"
+#include "ann/backend/cpu/leaky_relu.hpp"
 #include "ann/backend/cpu/maxpool.hpp"
 #include "ann/backend/cpu/parallel_gemm.hpp"
 #include "ann/backend/cpu/sgd_update.hpp"
@@ -102,6 +105,28 @@ public:
                             T* dgamma, T* dbeta, std::size_t N, std::size_t C, std::size_t HW,
                             bool batch_stats) override {
         cpu::batchnorm_backward(x, dy, gamma, mean, invstd, dx, dgamma, dbeta, N, C, HW, batch_stats);
+    }
+
+    void leaky_relu_forward(const T* x, T* y, std::size_t n, T slope) override {
+        cpu::leaky_relu_forward(x, y, n, slope);
+    }
+    void leaky_relu_backward(const T* x, const T* dy, T* dx, std::size_t n, T slope) override {
+        cpu::leaky_relu_backward(x, dy, dx, n, slope);
+    }
+
+    void avgpool_forward(const T* x, T* y, std::size_t planes, const AvgPoolGeometry& g) override {
+        cpu::avgpool_forward(x, y, planes, g);
+    }
+    void avgpool_backward(const T* dy, T* dx, std::size_t planes, const AvgPoolGeometry& g) override {
+        cpu::avgpool_backward(dy, dx, planes, g);
+    }
+
+    void dropout_mask(std::uint8_t* mask, std::size_t n, const T* seed, T* counter,
+                      std::uint64_t keep_below) override {
+        cpu::dropout_mask(mask, n, seed, counter, keep_below);
+    }
+    void dropout_apply(const T* x, const std::uint8_t* mask, T scale, T* y, std::size_t n) override {
+        cpu::dropout_apply(x, mask, scale, y, n);
     }
 
     double softmax_xent_forward(const T* logits, const long* targets, std::size_t N, std::size_t K, T* prob) override {

@@ -20,6 +20,7 @@
 #include "ann/backend/cuda/context.hpp"
 #include "ann/backend/cuda/conv.cuh"
 #include "ann/backend/cuda/kernels.cuh"
+#include "ann/backend/cuda/kernels_extra.cuh"
 #include "ann/backend/registry.hpp"
 
 namespace ann::cuda {
@@ -160,6 +161,28 @@ public:
             static_cast<double*>(bn_scratch_.reserve((2 * N * C + 2 * C) * sizeof(double), ctx_.stream()));
         kernels::batchnorm_backward(x, dy, gamma, mean, invstd, dx, dgamma, dbeta, N, C, HW, batch_stats, scratch,
                                     ctx_.stream());
+    }
+
+    void leaky_relu_forward(const T* x, T* y, std::size_t n, T slope) override {
+        kernels::leaky_relu_forward(x, y, n, slope, ctx_.stream());
+    }
+    void leaky_relu_backward(const T* x, const T* dy, T* dx, std::size_t n, T slope) override {
+        kernels::leaky_relu_backward(x, dy, dx, n, slope, ctx_.stream());
+    }
+
+    void avgpool_forward(const T* x, T* y, std::size_t planes, const AvgPoolGeometry& g) override {
+        kernels::avgpool_forward(x, y, planes, g, ctx_.stream());
+    }
+    void avgpool_backward(const T* dy, T* dx, std::size_t planes, const AvgPoolGeometry& g) override {
+        kernels::avgpool_backward(dy, dx, planes, g, ctx_.stream());
+    }
+
+    void dropout_mask(std::uint8_t* mask, std::size_t n, const T* seed, T* counter,
+                      std::uint64_t keep_below) override {
+        kernels::dropout_mask(mask, n, seed, counter, keep_below, ctx_.stream());
+    }
+    void dropout_apply(const T* x, const std::uint8_t* mask, T scale, T* y, std::size_t n) override {
+        kernels::dropout_apply(x, mask, scale, y, n, ctx_.stream());
     }
 
     // The N per-row values come back to the host and are summed there in row order in double,
