@@ -406,6 +406,8 @@ TEST_CASE("scheduler state in a checkpoint: version 2, restored exactly, refused
         rec.scheduler->state[0].second = 0.1;
         rec.scheduler->last_epoch = -3;
         CHECK_THROWS_WITH(io::stage_scheduler(*rec.scheduler, s, "x.annc"), Catch::Contains("last_epoch -3"));
+        rec.scheduler->last_epoch = std::numeric_limits<std::int64_t>::max();
+        CHECK_THROWS_WITH(io::stage_scheduler(*rec.scheduler, s, "x.annc"), Catch::Contains("last_epoch 9223372036854775807"));
     }
     std::string v3 = f;
     v3[8] = 3;

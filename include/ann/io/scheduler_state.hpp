@@ -18,6 +18,8 @@
 
 namespace ann::io {
 
+inline constexpr std::int64_t kMaxSchedulerEpoch = std::int64_t(1) << 53;
+
 struct SchedulerRecord {
     std::string kind;
     std::vector<std::pair<std::string, double>> hyperparameters;
@@ -83,7 +85,9 @@ StagedScheduler stage_scheduler(const SchedulerRecord& rec, const LrScheduler<T>
             fail(source, ": was saved with ", name, " ", hname, " = ", rec.hyperparameters[i].second,
                  ", this scheduler has ", hname, " = ", value);
     }
-    if (rec.last_epoch < 0) fail(source, ": invalid ", name, " last_epoch ", rec.last_epoch, " in the file");
+    // An epoch count; the bound keeps every later step's arithmetic far from overflow.
+    if (rec.last_epoch < 0 || rec.last_epoch > kMaxSchedulerEpoch)
+        fail(source, ": invalid ", name, " last_epoch ", rec.last_epoch, " in the file");
     const auto state = live.state();
     if (rec.state.size() != state.size())
         fail(source, ": holds ", rec.state.size(), " ", name, " state values, expected ", state.size());

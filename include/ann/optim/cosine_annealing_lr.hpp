@@ -18,7 +18,7 @@ class CosineAnnealingLR : public LrScheduler<T> {
 public:
     CosineAnnealingLR(Optimizer<T>& opt, long T_max, double eta_min = 0.0)
         : LrScheduler<T>(opt), T_max_(T_max), eta_min_(eta_min), base_lr_(opt.lr()) {
-        if (T_max <= 0) fail("CosineAnnealingLR: T_max must be > 0, got ", T_max);
+        if (T_max <= 0 || T_max > (1L << 53)) fail("CosineAnnealingLR: T_max must be in [1, 2^53], got ", T_max);
         if (!(eta_min >= 0)) fail("CosineAnnealingLR: eta_min must be >= 0, got ", eta_min);
     }
     using LrScheduler<T>::step;
