@@ -7,6 +7,7 @@
 #include "ann/backend/cpu/backend.hpp"  // the CPU arithmetic, compiled into this program (backend/registry.hpp)
 #include "ann/io/checkpoint.hpp"
 #include "ann/io/model_file.hpp"
+#include "ann/optim/reduce_lr_on_plateau.hpp"
 #include "fuzz_model.hpp"
 
 using namespace ann;
@@ -37,6 +38,21 @@ int main(int argc, char** argv) {
             Adam<float> adam(m.parameters(), AdamOptions{0.01});
             grads(), adam.step(), grads(), adam.step();
             io::save_checkpoint(dir + "/adam_stepped.annc", m, fuzz::kArchitecture, adam, rng, loop);
+        }
+        {
+            AdamW<float> adamw(m.parameters(), AdamWOptions{0.01});
+            grads(), adamw.step(), grads(), adamw.step();
+            io::save_checkpoint(dir + "/adamw_stepped.annc", m, fuzz::kArchitecture, adamw, rng, loop);
+        }
+        {
+            // A version 2 checkpoint: with a scheduler section (the fuzz target's ReduceLROnPlateau).
+            SGD<float> sgd(m.parameters(), 0.1, 0.9);
+            ReduceLROnPlateauOptions o;
+            o.patience = 2;
+            o.cooldown = 1;
+            ReduceLROnPlateau<float> plateau(sgd, o);
+            for (double metric : {1.0, 0.5, 0.75, 0.75, 0.75}) grads(), sgd.step(), plateau.step(metric);
+            io::save_checkpoint(dir + "/plateau_sgd.annc", m, fuzz::kArchitecture, sgd, rng, loop, &plateau);
         }
     } catch (const Error& e) {
         std::fprintf(stderr, "make_corpus: %s\n", e.what());

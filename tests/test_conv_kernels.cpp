@@ -243,25 +243,30 @@ TEST_CASE("training cnn_3 twice with the same seed gives identical weights, for 
 
 TEST_CASE("Adam kernel matches the scalar rule and is independent of the thread count", "[adam][determinism]") {
     const int saved = cpu::num_threads();
+    // Plain Adam, Adam's L2 term, AdamW's decoupled decay.
+    for (const auto& [wd, decay] : {std::pair{0.f, 1.f}, std::pair{0.05f, 1.f}, std::pair{0.f, 0.999f}})
     for (std::size_t n : {1u, 15u, 16u, 17u, 1000u, 40000u}) {
         Rng rng(n);
         auto w0 = random_vec<float>(n, rng), g = random_vec<float>(n, rng), m0 = random_vec<float>(n, rng),
              v0 = random_vec<float>(n, rng);
         for (auto& e : v0) e = std::abs(e);
+        AdamStep<float> h;
+        h.beta1 = 0.9f, h.beta2 = 0.999f, h.step_size = 1e-3f, h.sqrt_bc2 = 0.3f, h.eps = 1e-8f;
+        h.weight_decay = wd, h.decay = decay;
         auto run = [&](int threads) {
             cpu::set_num_threads(threads);
             auto w = w0, m = m0, v = v0;
-            cpu::adam_update(w.data(), g.data(), m.data(), v.data(), n, 0.9f, 0.999f, 1e-3f, 0.3f, 1e-8f);
+            cpu::adam_update(w.data(), g.data(), m.data(), v.data(), n, h);
             w.insert(w.end(), m.begin(), m.end());
             w.insert(w.end(), v.begin(), v.end());
             return w;
         };
         auto w = w0, m = m0, v = v0;
-        cpu::adam_update_scalar(w.data(), g.data(), m.data(), v.data(), 0, n, 0.9f, 0.999f, 1e-3f, 0.3f, 1e-8f);
+        cpu::adam_update_scalar(w.data(), g.data(), m.data(), v.data(), 0, n, h);
         w.insert(w.end(), m.begin(), m.end());
         w.insert(w.end(), v.begin(), v.end());
         const auto one = run(1);
-        INFO("n = " << n);
+        INFO("n = " << n << ", weight_decay " << wd << ", decay " << decay);
         CHECK(max_rel_diff(one, w) < 1e-6);
         CHECK(run(2) == one);
         CHECK(run(3) == one);

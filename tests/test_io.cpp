@@ -546,7 +546,7 @@ TEST_CASE("atomic writes replace the previous content", "[io]") {
 
 TEST_CASE("the fuzz seed corpus still loads (regenerate it with fuzz/make_corpus.cpp after a format change)", "[io]") {
     const fs::path corpus = fs::path(ANN_TEST_FIXTURES).parent_path().parent_path() / "fuzz" / "corpus" / "checkpoint_reader";
-    int models = 0, sgd = 0, adam = 0;
+    int models = 0, sgd = 0, adam = 0, adamw = 0, plateau = 0;
     for (const auto& e : fs::directory_iterator(corpus)) {
         const std::string path = e.path().string();
         INFO(path);
@@ -555,6 +555,21 @@ TEST_CASE("the fuzz seed corpus still loads (regenerate it with fuzz/make_corpus
         if (e.path().extension() == ".annm") {
             io::load_model(path, m, fuzz::kArchitecture);
             ++models;
+        } else if (e.path().filename().string().rfind("adamw", 0) == 0) {
+            AdamW<float> opt(m.parameters(), AdamWOptions{0.01});
+            io::load_checkpoint(path, m, fuzz::kArchitecture, opt, rng);
+            CHECK(opt.step_count() == 2);
+            ++adamw;
+        } else if (e.path().filename().string().rfind("plateau", 0) == 0) {
+            SGD<float> opt(m.parameters(), 0.1, 0.9);
+            ReduceLROnPlateauOptions o;
+            o.patience = 2;
+            o.cooldown = 1;
+            ReduceLROnPlateau<float> sched(opt, o);
+            io::load_checkpoint(path, m, fuzz::kArchitecture, opt, rng, &sched);
+            CHECK(sched.last_epoch() == 5);
+            CHECK(opt.lr() == Approx(0.01));
+            ++plateau;
         } else if (e.path().filename().string().rfind("adam", 0) == 0) {
             Adam<float> opt(m.parameters(), AdamOptions{0.01});
             io::load_checkpoint(path, m, fuzz::kArchitecture, opt, rng);
@@ -569,6 +584,8 @@ TEST_CASE("the fuzz seed corpus still loads (regenerate it with fuzz/make_corpus
     CHECK(models >= 1);
     CHECK(sgd >= 1);
     CHECK(adam >= 1);
+    CHECK(adamw >= 1);
+    CHECK(plateau >= 1);
 }
 
 namespace {

@@ -24,4 +24,8 @@
 #include "ann/loss/mse.hpp"
 #include "ann/models/homework.hpp"
 #include "ann/optim/adam.hpp"
+#include "ann/optim/cosine_annealing_lr.hpp"
+#include "ann/optim/lr_scheduler.hpp"
+#include "ann/optim/reduce_lr_on_plateau.hpp"
 #include "ann/optim/sgd.hpp"
+#include "ann/optim/step_lr.hpp"

@@ -226,29 +226,41 @@ TEST_CASE("softmax cross-entropy: loss total, probabilities, gradient (logits up
     CHECK(rel_diff(gg, g) < 1e-6);
 }
 
-TEST_CASE("SGD (plain, first momentum step, later steps) and Adam updates", "[primitives]") {
+TEST_CASE("SGD (plain, weight decay, first momentum step, later steps, Nesterov) and Adam/AdamW updates", "[primitives]") {
     ann::Rng rng(7);
     const std::size_t n = 5000;
     Array<float> w = randn({n}, rng), g = randn({n}, rng), buf = randn({n}, rng), m = randn({n}, rng),
                  v = randn({n}, rng);
     for (auto& x : v.host()) x = std::abs(x);
     Array<float> wg = w.to(kGpu), gg = g.to(kGpu), bufg = buf.to(kGpu), mg = m.to(kGpu), vg = v.to(kGpu);
-    cpu().sgd_update(w.data(), g.data(), nullptr, n, 0.1f, 0.f, false);
-    gpu().sgd_update(wg.data(), gg.data(), nullptr, n, 0.1f, 0.f, false);
-    for (bool first : {true, false}) {
-        cpu().sgd_update(w.data(), g.data(), buf.data(), n, 0.1f, 0.9f, first);
-        gpu().sgd_update(wg.data(), gg.data(), bufg.data(), n, 0.1f, 0.9f, first);
-    }
+    ann::SgdStep<float> plain{0.1f, 0.f, 0.f, false}, decayed{0.1f, 0.f, 5e-2f, false};
+    cpu().sgd_update(w.data(), g.data(), nullptr, n, plain, false);
+    gpu().sgd_update(wg.data(), gg.data(), nullptr, n, plain, false);
+    cpu().sgd_update(w.data(), g.data(), nullptr, n, decayed, false);
+    gpu().sgd_update(wg.data(), gg.data(), nullptr, n, decayed, false);
+    for (bool nesterov : {false, true})
+        for (bool first : {true, false}) {
+            const ann::SgdStep<float> h{0.1f, 0.9f, nesterov ? 1e-2f : 0.f, nesterov};
+            cpu().sgd_update(w.data(), g.data(), buf.data(), n, h, first);
+            gpu().sgd_update(wg.data(), gg.data(), bufg.data(), n, h, first);
+        }
     CHECK(rel_diff(wg, w) < 1e-6);
     CHECK(rel_diff(bufg, buf) < 1e-6);
-    for (int t = 1; t <= 3; ++t) {
-        const float step = float(1e-3 / (1 - std::pow(0.9, t))), sbc = float(std::sqrt(1 - std::pow(0.999, t)));
-        cpu().adam_update(w.data(), g.data(), m.data(), v.data(), n, 0.9f, 0.999f, step, sbc, 1e-8f);
-        gpu().adam_update(wg.data(), gg.data(), mg.data(), vg.data(), n, 0.9f, 0.999f, step, sbc, 1e-8f);
+    // Plain Adam, Adam with its L2 term, AdamW's decoupled decay (1 - lr * wd).
+    for (const auto& [wd, decay] : {std::pair{0.f, 1.f}, std::pair{1e-2f, 1.f}, std::pair{0.f, 1.f - 1e-3f * 1e-2f}}) {
+        for (int t = 1; t <= 3; ++t) {
+            ann::AdamStep<float> h;
+            h.beta1 = 0.9f, h.beta2 = 0.999f, h.eps = 1e-8f, h.weight_decay = wd, h.decay = decay;
+            h.step_size = float(1e-3 / (1 - std::pow(0.9, t)));
+            h.sqrt_bc2 = float(std::sqrt(1 - std::pow(0.999, t)));
+            cpu().adam_update(w.data(), g.data(), m.data(), v.data(), n, h);
+            gpu().adam_update(wg.data(), gg.data(), mg.data(), vg.data(), n, h);
+        }
+        INFO("weight_decay " << wd << ", decay " << decay);
+        CHECK(rel_diff(wg, w) < 1e-5);
+        CHECK(rel_diff(mg, m) < 1e-6);
+        CHECK(rel_diff(vg, v) < 1e-6);
     }
-    CHECK(rel_diff(wg, w) < 1e-5);
-    CHECK(rel_diff(mg, m) < 1e-6);
-    CHECK(rel_diff(vg, v) < 1e-6);
 }
 
 TEST_CASE("batch norm: training and eval forward, both backwards, as the CPU's bit for bit", "[primitives]") {

@@ -36,6 +36,24 @@ struct ConvGeometry {
 
 enum class ActivationKind { relu, sigmoid, tanh };
 
+// One SGD step's hyperparameters in the tensors' type (Backend::sgd_update).
+template <class T>
+struct SgdStep {
+    T lr = 0;
+    T momentum = 0;
+    T weight_decay = 0;  // L2 term added to the gradient
+    bool nesterov = false;
+};
+
+// One Adam step's numbers in the tensors' type (Backend::adam_update); step_size = lr / (1 - b1^t)
+// and sqrt_bc2 = sqrt(1 - b2^t) are computed in double by the optimizer, as PyTorch does.
+template <class T>
+struct AdamStep {
+    T beta1 = 0, beta2 = 0, step_size = 0, sqrt_bc2 = 1, eps = 0;
+    T weight_decay = 0;  // Adam's L2 term added to the gradient
+    T decay = 1;         // AdamW's decoupled factor 1 - lr * weight_decay applied to w first
+};
+
 // What evaluation runs right after a convolution, in the same pass (conv2d_forward_fused):
 // an activation (if `activate`), then a max-pool (if pool_k > 0; window pool_k, stride pool_s,
 // no padding), so y = pool(f(conv(x) + b)), the same values as the three layers one after another.
@@ -169,13 +187,16 @@ public:
     virtual void softmax_xent_backward(const T* prob, const long* targets, std::size_t N, std::size_t K,
                                        std::size_t divisor, T* grad) = 0;
 
-    // SGD (PyTorch's rule). buf null: w -= lr g. Else first: buf = g; otherwise buf = mu buf + g;
-    // then w -= lr buf.
-    virtual void sgd_update(T* w, const T* g, T* buf, std::size_t n, T lr, T mu, bool first) = 0;
-    // Adam (PyTorch's rule): m = b1 m + (1-b1) g ; v = b2 v + (1-b2) g^2 ;
-    // w -= step_size * m / (sqrt(v) / sqrt_bc2 + eps).
-    virtual void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, T b1, T b2, T step_size, T sqrt_bc2,
-                             T eps) = 0;
+    // SGD (PyTorch's rule, torch.optim.SGD with dampening 0), element-wise, all in place:
+    //   d = g + weight_decay w                          (the term only when weight_decay != 0)
+    //   buf null (momentum 0): w -= lr d.  Else first: buf = d; otherwise buf = momentum buf + d;
+    //   then d = nesterov ? d + momentum buf : buf, and w -= lr d.  g is never written.
+    virtual void sgd_update(T* w, const T* g, T* buf, std::size_t n, const SgdStep<T>& h, bool first) = 0;
+    // Adam / AdamW (PyTorch's rule), element-wise, all in place; g is never written:
+    //   d = g + weight_decay w    (Adam's L2 term, only when weight_decay != 0; w before the decay)
+    //   w = decay w               (AdamW's decoupled decay 1 - lr wd, only when decay != 1)
+    //   m = b1 m + (1-b1) d ; v = b2 v + (1-b2) d^2 ; w -= step_size * m / (sqrt(v) / sqrt_bc2 + eps).
+    virtual void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, const AdamStep<T>& h) = 0;
 };
 
 }  // namespace ann

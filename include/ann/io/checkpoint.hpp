@@ -2,14 +2,19 @@
 // Checkpoints: everything needed to resume training where it stopped.
 //   save_checkpoint(path, model, "cnn_3", optimizer, rng, {{"epoch", 3}, {"step", 1200}});
 //   nlohmann::json loop = load_checkpoint(path, model, "cnn_3", optimizer, rng);
-// A checkpoint holds the model's parameters, the optimizer's state (SGD or Adam: kind,
+// A checkpoint holds the model's parameters, the optimizer's state (SGD, Adam or AdamW: kind,
 // hyperparameters, learning rate, step count, buffers), the Rng's state, and the training
 // loop's own state as JSON text (epoch, step, curves so far: whatever the loop needs).
 // It is written atomically (io/atomic_file.hpp): an interrupted save leaves the previous
 // checkpoint intact. Loading checks everything first and then applies it all, so a failed
 // load changes neither model, optimizer nor rng. Layout: docs/file-format.md.
 //
+// An optional learning-rate scheduler (optim/lr_scheduler.hpp) adds its section at the end; such a
+// file is format version 2, one without stays version 1 (byte for byte what older builds wrote).
+//
 // Checkpoint payload: model section | optimizer section | string rng state | string loop state
+//                     [| scheduler section, version 2 only]
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +24,7 @@
 #include "ann/io/json_file.hpp"
 #include "ann/io/model_file.hpp"
 #include "ann/io/optimizer_state.hpp"
+#include "ann/io/scheduler_state.hpp"
 
 namespace ann::io {
 
@@ -29,23 +35,28 @@ struct CheckpointRecord {
     OptimizerRecord optimizer;
     std::string rng_state;
     std::string loop_state;  // JSON text
+    std::optional<SchedulerRecord> scheduler;
 };
 
 // Parses a whole checkpoint (header checks included) without needing a model.
 inline CheckpointRecord parse_checkpoint_file(std::string_view file, const std::string& source) {
-    ByteReader r(unframe_file(file, kCheckpointMagic, source), source);
+    std::uint32_t version = 0;
+    ByteReader r(unframe_file(file, kCheckpointMagic, source, kCheckpointFormatVersion, &version), source);
     CheckpointRecord rec;
     rec.model = read_model_section(r);
     rec.optimizer = read_optimizer_section(r);
     rec.rng_state = r.string("rng state", kMaxRngStateLength);
     rec.loop_state = r.string("loop state");
-    if (r.remaining() != 0) r.fail_at(r.offset(), r.remaining(), " unexpected bytes after the loop state");
+    if (version >= 2) rec.scheduler = read_scheduler_section(r);
+    if (r.remaining() != 0)
+        r.fail_at(r.offset(), r.remaining(), " unexpected bytes after the ",
+                  version >= 2 ? "scheduler section" : "loop state");
     return rec;
 }
 
 template <class T, class Opt>
 std::string encode_checkpoint(Layer<T>& model, const std::string& architecture, Opt& optimizer, const Rng& rng,
-                              const nlohmann::json& loop_state) {
+                              const nlohmann::json& loop_state, const LrScheduler<T>* scheduler = nullptr) {
     ByteWriter w;
     write_model_section(w, model, architecture);
     write_optimizer_section(w, OptimizerCodec<Opt>::layout(optimizer));
@@ -57,16 +68,27 @@ std::string encode_checkpoint(Layer<T>& model, const std::string& architecture, 
         fail("checkpoint for '", architecture, "': the loop state cannot be written as JSON: ", e.what());
     }
     w.string(loop_text);
-    return frame_file(kCheckpointMagic, w.data());
+    if (!scheduler) return frame_file(kCheckpointMagic, w.data());
+    write_scheduler_section(w, *scheduler);
+    return frame_file(kCheckpointMagic, w.data(), kCheckpointFormatVersion);
 }
 
-// Applies a checkpoint's content to model, optimizer and rng; returns the loop state.
+// Applies a checkpoint's content to model, optimizer, rng and scheduler; returns the loop state.
+// A checkpoint with scheduler state needs a scheduler of its kind, one without needs none.
 template <class T, class Opt>
 nlohmann::json decode_checkpoint(std::string_view file, const std::string& source, Layer<T>& model,
-                                 const std::string& architecture, Opt& optimizer, Rng& rng) {
+                                 const std::string& architecture, Opt& optimizer, Rng& rng,
+                                 LrScheduler<T>* scheduler = nullptr) {
     const CheckpointRecord rec = parse_checkpoint_file(file, source);
     const auto values = stage_model(rec.model, model, architecture, source);
     auto opt_state = stage_optimizer(rec.optimizer, OptimizerCodec<Opt>::layout(optimizer), source);
+    StagedScheduler sched_state;
+    if (rec.scheduler && !scheduler)
+        fail(source, ": holds learning-rate scheduler state ('", rec.scheduler->kind,
+             "'), this run has no scheduler");
+    if (scheduler && !rec.scheduler)
+        fail(source, ": holds no learning-rate scheduler state, this run has a ", scheduler->name());
+    if (scheduler) sched_state = stage_scheduler(*rec.scheduler, *scheduler, source);
     // Rng::set_state does not report malformed text; a state that prints back identically
     // was parsed completely.
     Rng new_rng;
@@ -84,20 +106,21 @@ nlohmann::json decode_checkpoint(std::string_view file, const std::string& sourc
     // Everything checked: apply. None of these steps can fail.
     commit_model(model, values);
     OptimizerCodec<Opt>::commit(optimizer, opt_state);
+    if (scheduler) commit_scheduler(*scheduler, sched_state);
     rng = new_rng;
     return loop;
 }
 
 template <class T, class Opt>
 void save_checkpoint(const std::string& path, Layer<T>& model, const std::string& architecture, Opt& optimizer,
-                     const Rng& rng, const nlohmann::json& loop_state) {
-    write_file_atomic(path, encode_checkpoint(model, architecture, optimizer, rng, loop_state));
+                     const Rng& rng, const nlohmann::json& loop_state, const LrScheduler<T>* scheduler = nullptr) {
+    write_file_atomic(path, encode_checkpoint(model, architecture, optimizer, rng, loop_state, scheduler));
 }
 
 template <class T, class Opt>
 nlohmann::json load_checkpoint(const std::string& path, Layer<T>& model, const std::string& architecture,
-                               Opt& optimizer, Rng& rng) {
-    return decode_checkpoint(read_file(path), path, model, architecture, optimizer, rng);
+                               Opt& optimizer, Rng& rng, LrScheduler<T>* scheduler = nullptr) {
+    return decode_checkpoint(read_file(path), path, model, architecture, optimizer, rng, scheduler);
 }
 
 }  // namespace ann::io

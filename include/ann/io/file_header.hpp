@@ -1,7 +1,7 @@
 #pragma once
 // The 24-byte header every ann binary file starts with, and the checks on it:
 //   offset 0   8 bytes  magic: "ANNMODEL" (model file) or "ANNCHKPT" (checkpoint)
-//   offset 8   u32      format version (kFormatVersion)
+//   offset 8   u32      format version: 1; checkpoints with a scheduler section 2 (kCheckpointFormatVersion)
 //   offset 12  u32      CRC-32 of the payload
 //   offset 16  u64      payload length in bytes; the file is exactly 24 + this long
 //   offset 24           payload
@@ -19,6 +19,9 @@
 namespace ann::io {
 
 inline constexpr std::uint32_t kFormatVersion = 1;
+// Version 2 adds the scheduler section at the end of a checkpoint. A checkpoint is written as
+// version 2 only when it has one, so the others stay readable by builds that know only version 1.
+inline constexpr std::uint32_t kCheckpointFormatVersion = 2;
 inline constexpr std::size_t kHeaderSize = 24;
 inline constexpr std::string_view kModelMagic = "ANNMODEL";
 inline constexpr std::string_view kCheckpointMagic = "ANNCHKPT";
@@ -28,18 +31,21 @@ inline const char* file_kind_name(std::string_view magic) {
 }
 
 // Header + payload: the complete file content.
-inline std::string frame_file(std::string_view magic, std::string_view payload) {
+inline std::string frame_file(std::string_view magic, std::string_view payload,
+                              std::uint32_t version = kFormatVersion) {
     ByteWriter w;
     w.bytes(magic);
-    w.u32(kFormatVersion);
+    w.u32(version);
     w.u32(crc32(payload));
     w.u64(payload.size());
     w.bytes(payload);
     return w.take();
 }
 
-// Checks the header of a whole file's content and returns its payload.
-inline std::string_view unframe_file(std::string_view file, std::string_view magic, const std::string& source) {
+// Checks the header of a whole file's content and returns its payload. Versions 1 to `newest` are
+// accepted; *version (if given) gets the file's.
+inline std::string_view unframe_file(std::string_view file, std::string_view magic, const std::string& source,
+                                     std::uint32_t newest = kFormatVersion, std::uint32_t* version_out = nullptr) {
     const char* kind = file_kind_name(magic);
     if (file.size() < magic.size() || file.substr(0, magic.size()) != magic) {
         const std::string_view other = magic == kModelMagic ? kCheckpointMagic : kModelMagic;
@@ -50,13 +56,13 @@ inline std::string_view unframe_file(std::string_view file, std::string_view mag
     ByteReader r(file, source);
     r.take(magic.size(), "magic");
     const std::uint32_t version = r.u32("format version");
-    if (version != kFormatVersion) {
-        if (version > kFormatVersion)
+    if (version == 0 || version > newest) {
+        if (version > newest)
             fail(source, ": ", kind, " format version ", version, " is newer than this build of ann reads (version ",
-                 kFormatVersion, "); update ann to load it");
-        fail(source, ": ", kind, " format version ", version, " is invalid (this build reads version ",
-             kFormatVersion, ")");
+                 newest, "); update ann to load it");
+        fail(source, ": ", kind, " format version ", version, " is invalid (this build reads version ", newest, ")");
     }
+    if (version_out) *version_out = version;
     const std::uint32_t stored_crc = r.u32("checksum");
     const std::uint64_t length = r.u64("payload length");
     if (length > r.remaining())

@@ -1,13 +1,17 @@
 #pragma once
 // An optimizer's resumable state in a checkpoint (docs/file-format.md, "optimizer section"):
-//   string kind ("sgd" | "adam") | f64 lr | u32 n, n x (string name, f64 value) hyperparameters |
+//   string kind ("sgd" | "adam" | "adamw") | f64 lr | u32 n, n x (string name, f64 value) hyperparameters |
 //   i64 step count | u32 slots, each: string slot name, u32 n, n x (u8 present, [tensor record])
-// SGD: hyperparameter momentum; slot "momentum_buffer" (absent before the first step, and
-//      always with momentum 0); step count 0 (SGD keeps none).
-// Adam: hyperparameters beta1, beta2, eps; step count t; slots "exp_avg", "exp_avg_sq".
+// SGD: hyperparameters momentum, then weight_decay and nesterov (1) only when not 0; slot
+//      "momentum_buffer" (absent before the first step, and always with momentum 0); step count 0.
+// Adam, AdamW: hyperparameters beta1, beta2, eps, then weight_decay only when not 0; step count t;
+//      slots "exp_avg", "exp_avg_sq".
+// The switch-like hyperparameters are left out when off, so files from before they existed read
+// as "off", and files that do not use them still load into older builds.
 // Loading checks kind, hyperparameters, slot names, counts and shapes against the live
-// optimizer (an Adam checkpoint never loads into SGD; a changed momentum is an error, since
-// the run would not be the one that was saved); the learning rate is restored from the file.
+// optimizer (an Adam checkpoint never loads into SGD or AdamW; a changed momentum is an error,
+// since the run would not be the one that was saved); the learning rate is restored from the file.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -70,7 +74,8 @@ struct OptimizerLayout {
     const char* kind;          // "sgd"
     const char* display_name;  // "SGD", for messages
     double lr;
-    std::vector<std::pair<std::string, double>> hyperparameters;
+    std::vector<std::pair<std::string, double>> hyperparameters;  // as written: optional ones only when not 0
+    std::vector<std::string> optional;                            // names that mean 0 when absent
     std::int64_t step;
     std::vector<std::pair<std::string, std::vector<Array<T>>*>> slots;
     bool slots_may_be_absent;
@@ -101,6 +106,46 @@ void write_optimizer_section(ByteWriter& w, const OptimizerLayout<T>& o) {
     }
 }
 
+// The file's hyperparameters against the live optimizer's, by name (an optional one absent from
+// either side is 0). Exact comparison: resuming with other hyperparameters would not continue the
+// saved run. Then the list must be exactly what this optimizer writes (no explicit zeros, no
+// repeats, same order), so that every file that loads is written back byte for byte.
+template <class T>
+void check_hyperparameters(const std::vector<std::pair<std::string, double>>& file, const OptimizerLayout<T>& live,
+                           const std::string& source) {
+    const auto& mine = live.hyperparameters;
+    auto is_optional = [&](const std::string& n) {
+        return std::find(live.optional.begin(), live.optional.end(), n) != live.optional.end();
+    };
+    auto find = [](const std::vector<std::pair<std::string, double>>& list, const std::string& n) -> const double* {
+        for (const auto& [name, v] : list)
+            if (name == n) return &v;
+        return nullptr;
+    };
+    for (const auto& [name, v] : file)
+        if (!find(mine, name) && !is_optional(name))
+            fail(source, ": holds an unknown ", live.display_name, " hyperparameter '", name, "' = ", v);
+    std::vector<std::string> names;
+    for (const auto& [name, v] : mine) names.push_back(name);
+    for (const auto& n : live.optional) names.push_back(n);
+    for (const auto& name : names) {
+        const double* in_file = find(file, name);
+        const double* here = find(mine, name);
+        if (!in_file && !is_optional(name))
+            fail(source, ": lacks the ", live.display_name, " hyperparameter '", name, "'");
+        const double a = in_file ? *in_file : 0.0, b = here ? *here : 0.0;
+        if (!(a == b))
+            fail(source, ": was saved with ", live.display_name, " ", name, " = ", a, ", this optimizer has ", name,
+                 " = ", b);
+    }
+    if (file != mine) {
+        std::string got;
+        for (const auto& [name, v] : file) got += (got.empty() ? "" : ", ") + name;
+        fail(source, ": ", live.display_name, " hyperparameters (", got,
+             ") are not in the form ann writes (optional ones only when not 0, each once, in order)");
+    }
+}
+
 // Checked new state, not yet applied to the optimizer.
 template <class T>
 struct StagedOptimizer {
@@ -114,6 +159,7 @@ StagedOptimizer<T> stage_optimizer(const OptimizerRecord& rec, const OptimizerLa
     auto display = [](const std::string& kind) -> std::string {
         if (kind == "sgd") return "SGD";
         if (kind == "adam") return "Adam";
+        if (kind == "adamw") return "AdamW";
         return "'" + kind + "'";
     };
     if (rec.kind != live.kind)
@@ -121,19 +167,7 @@ StagedOptimizer<T> stage_optimizer(const OptimizerRecord& rec, const OptimizerLa
     if (!(std::isfinite(rec.lr) && rec.lr >= 0))
         fail(source, ": invalid learning rate ", rec.lr, " in the file");
     if (rec.step < 0) fail(source, ": invalid ", live.display_name, " step count ", rec.step, " in the file");
-    if (rec.hyperparameters.size() != live.hyperparameters.size())
-        fail(source, ": holds ", rec.hyperparameters.size(), " ", live.display_name, " hyperparameters, expected ",
-             live.hyperparameters.size());
-    for (std::size_t i = 0; i < live.hyperparameters.size(); ++i) {
-        const auto& [name, value] = live.hyperparameters[i];
-        if (rec.hyperparameters[i].first != name)
-            fail(source, ": ", live.display_name, " hyperparameter ", i, " is '", rec.hyperparameters[i].first,
-                 "' in the file, expected '", name, "'");
-        // Exact comparison: resuming with other hyperparameters would not continue the saved run.
-        if (!(rec.hyperparameters[i].second == value))
-            fail(source, ": was saved with ", live.display_name, " ", name, " = ", rec.hyperparameters[i].second,
-                 ", this optimizer has ", name, " = ", value);
-    }
+    check_hyperparameters(rec.hyperparameters, live, source);
     if (rec.slots.size() != live.slots.size())
         fail(source, ": holds ", rec.slots.size(), " ", live.display_name, " state slots, expected ", live.slots.size());
     StagedOptimizer<T> staged;
@@ -187,8 +221,11 @@ struct OptimizerCodec;
 template <class T>
 struct OptimizerCodec<SGD<T>> {
     static OptimizerLayout<T> layout(SGD<T>& opt) {
-        return {"sgd", "SGD", opt.lr(), {{"momentum", opt.momentum()}}, 0, {{"momentum_buffer", &opt.state()}},
-                true, opt.params()};
+        std::vector<std::pair<std::string, double>> hyper{{"momentum", opt.momentum()}};
+        if (opt.weight_decay() != 0) hyper.emplace_back("weight_decay", opt.weight_decay());
+        if (opt.nesterov()) hyper.emplace_back("nesterov", 1.0);
+        return {"sgd", "SGD", opt.lr(), std::move(hyper), {"weight_decay", "nesterov"}, 0,
+                {{"momentum_buffer", &opt.state()}}, true, opt.params()};
     }
     static void commit(SGD<T>& opt, StagedOptimizer<T>& staged) {
         opt.set_lr(staged.lr);
@@ -196,14 +233,18 @@ struct OptimizerCodec<SGD<T>> {
     }
 };
 
+// Adam and AdamW (one class, told apart by decoupled()): kinds "adam" and "adamw".
 template <class T>
 struct OptimizerCodec<Adam<T>> {
     static OptimizerLayout<T> layout(Adam<T>& opt) {
         const auto& o = opt.options();
-        return {"adam",
-                "Adam",
+        std::vector<std::pair<std::string, double>> hyper{{"beta1", o.beta1}, {"beta2", o.beta2}, {"eps", o.eps}};
+        if (o.weight_decay != 0) hyper.emplace_back("weight_decay", o.weight_decay);
+        return {opt.decoupled() ? "adamw" : "adam",
+                opt.name(),
                 opt.lr(),
-                {{"beta1", o.beta1}, {"beta2", o.beta2}, {"eps", o.eps}},
+                std::move(hyper),
+                {"weight_decay"},
                 static_cast<std::int64_t>(opt.step_count()),
                 {{"exp_avg", &opt.first_moments()}, {"exp_avg_sq", &opt.second_moments()}},
                 false,
@@ -216,5 +257,8 @@ struct OptimizerCodec<Adam<T>> {
         opt.second_moments() = place_slot(std::move(staged.slots[1]), opt.params());
     }
 };
+
+template <class T>
+struct OptimizerCodec<AdamW<T>> : OptimizerCodec<Adam<T>> {};
 
 }  // namespace ann::io

@@ -2,8 +2,9 @@
 // A training Run saved to and loaded from an io checkpoint file (format: docs/file-format.md).
 //   save_run(path, run, "cnn_4", {{"options", fingerprint}});
 //   nlohmann::json extra = load_run(path, run, "cnn_4");   // run continues exactly
-// The file holds the model, the optimizer's full state (SGD or Adam, found by dynamic type),
-// the order Rng and, as the loop state, the counters, the curves recorded so far, the
+// The file holds the model, the optimizer's full state (SGD, Adam or AdamW, found by dynamic
+// type), the scheduler's state when the run has one (a checkpoint with one loads only into a run
+// with one of the same kind, and vice versa), the order Rng and, as the loop state, the counters, the curves recorded so far, the
 // divergence mark and the caller's `extra` object. Loading it into a run built the same way
 // (same architecture, same optimizer type) and calling train_epochs again gives the same
 // curves, bit for bit, as a run that was never stopped (tests/test_resume.cpp).
@@ -39,12 +40,13 @@ nlohmann::json run_loop_state(const Run<T>& r, const nlohmann::json& extra) {
 template <class T>
 void save_run(const std::string& path, Run<T>& r, const std::string& architecture, const nlohmann::json& extra = {}) {
     const nlohmann::json loop = run_loop_state(r, extra);
+    // AdamW is an Adam (its codec tells them apart).
     if (auto* sgd = dynamic_cast<SGD<T>*>(r.optimizer.get()))
-        io::save_checkpoint(path, r.model, architecture, *sgd, r.rng, loop);
+        io::save_checkpoint(path, r.model, architecture, *sgd, r.rng, loop, r.scheduler.get());
     else if (auto* adam = dynamic_cast<Adam<T>*>(r.optimizer.get()))
-        io::save_checkpoint(path, r.model, architecture, *adam, r.rng, loop);
+        io::save_checkpoint(path, r.model, architecture, *adam, r.rng, loop, r.scheduler.get());
     else
-        fail(path, ": cannot save ", r.label, ": its optimizer is neither SGD nor Adam");
+        fail(path, ": cannot save ", r.label, ": its optimizer is neither SGD nor Adam/AdamW");
 }
 
 // Loads a checkpoint into `r` (model, optimizer, rng, counters, curves); returns the `extra`
@@ -83,11 +85,11 @@ nlohmann::json load_run_bytes(const std::string& bytes, const std::string& path,
         fail(path, ": the checkpoint's loop state is not what a training run saves (", e.what(), ")");
     }
     if (auto* sgd = dynamic_cast<SGD<T>*>(r.optimizer.get()))
-        io::decode_checkpoint(bytes, path, r.model, architecture, *sgd, r.rng);
+        io::decode_checkpoint(bytes, path, r.model, architecture, *sgd, r.rng, r.scheduler.get());
     else if (auto* adam = dynamic_cast<Adam<T>*>(r.optimizer.get()))
-        io::decode_checkpoint(bytes, path, r.model, architecture, *adam, r.rng);
+        io::decode_checkpoint(bytes, path, r.model, architecture, *adam, r.rng, r.scheduler.get());
     else
-        fail(path, ": cannot load into ", r.label, ": its optimizer is neither SGD nor Adam");
+        fail(path, ": cannot load into ", r.label, ": its optimizer is neither SGD nor Adam/AdamW");
     r.epoch = staged.epoch;
     r.step = staged.step;
     r.seconds = staged.seconds;

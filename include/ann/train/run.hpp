@@ -27,6 +27,11 @@
 // process trains on its shard of each batch and the gradients are summed before the update
 // (train/collective.hpp); curves, counters and weights stay the same on every process. Only the
 // caller's on_epoch_end decides who writes checkpoints (dist/: process 0).
+// Learning-rate schedule: with run.scheduler set (built on *run.optimizer), it is stepped at the end of
+// every completed epoch, before on_epoch_end (so an epoch-end checkpoint holds the rate the next
+// epoch uses). ReduceLROnPlateau watches the epoch's mean training loss: the mean, in double, of
+// the batch losses of all the epoch's steps (recorded or not), so its default mode, min, fits. A
+// diverged epoch does not step it.
 // Interruption: if `stop` is given and becomes true (a SIGINT handler sets it), train_epochs
 // throws Interrupted between two steps; the last epoch-end checkpoint is what resumes.
 #include <atomic>
@@ -43,6 +48,7 @@
 #include "ann/data/batches.hpp"
 #include "ann/layers/sequential.hpp"
 #include "ann/loss/cross_entropy.hpp"
+#include "ann/optim/lr_scheduler.hpp"
 #include "ann/optim/optimizer.hpp"
 #include "ann/train/collective.hpp"
 #include "ann/train/evaluate.hpp"
@@ -80,6 +86,7 @@ struct Run {
     std::string label;                            // shown in progress lines, e.g. "part3 cnn_4"
     Sequential<T> model;
     std::unique_ptr<Optimizer<T>> optimizer;
+    std::unique_ptr<LrScheduler<T>> scheduler;    // optional; steps *optimizer once per epoch
     Rng rng;                                      // orders the images of every epoch
     std::size_t epoch = 0;                        // epochs completed
     std::size_t step = 0;                         // optimizer steps completed
@@ -119,6 +126,8 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
     if (!d.images) fail(run.label, ": no training images");
     if (d.train.empty()) fail(run.label, ": empty training set");
     if (!run.optimizer) fail(run.label, ": no optimizer");
+    if (run.scheduler && &run.scheduler->optimizer() != run.optimizer.get())
+        fail(run.label, ": its ", run.scheduler->name(), " was built on another optimizer than the run's");
     if (rec.batch == 0 || rec.every == 0) fail(run.label, ": batch size and recording interval must be positive");
     if ((rec.train_acc || rec.val_acc) && !ev) fail(run.label, ": accuracy recording needs an Evaluator");
     if (rec.train_acc && d.train_eval.empty()) fail(run.label, ": no images for training accuracy");
@@ -162,6 +171,7 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
     run.model.train();
     while (run.epoch < until_epoch && !run.diverged) {
         const data::Indices order = data::epoch_order(d.train, run.rng);
+        double epoch_loss = 0;  // sum of this epoch's batch losses, for ReduceLROnPlateau
         for (std::size_t b = 0; b < nb; ++b) {
             if (stop && stop->load()) throw Interrupted(run.label, run.epoch);
             const std::size_t start = b * rec.batch, n = std::min(rec.batch, order.size() - start);
@@ -200,6 +210,7 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
                 break;
             }
             run.optimizer->step();
+            epoch_loss += static_cast<double>(loss);
             if (record) {
                 if (rec.train_acc) run.curves["train_acc"].push_back(ev->accuracy(run.model, *d.images, d.train_eval, team));
                 if (rec.val_acc) {
@@ -212,6 +223,12 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
         }
         if (run.diverged) break;
         ++run.epoch;
+        if (run.scheduler) {
+            if (run.scheduler->needs_metric())
+                run.scheduler->step(epoch_loss / static_cast<double>(nb));
+            else
+                run.scheduler->step();
+        }
         if (on_epoch_end) on_epoch_end(run);
     }
     run.seconds = seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -137,12 +137,11 @@ public:
         cpu::softmax_xent_backward(prob, targets, N, K, divisor, grad);
     }
 
-    void sgd_update(T* w, const T* g, T* buf, std::size_t n, T lr, T mu, bool first) override {
-        cpu::sgd_update(w, g, buf, n, lr, mu, first);
+    void sgd_update(T* w, const T* g, T* buf, std::size_t n, const SgdStep<T>& h, bool first) override {
+        cpu::sgd_update(w, g, buf, n, h, first);
     }
-    void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, T b1, T b2, T step_size, T sqrt_bc2,
-                     T eps) override {
-        cpu::adam_update(w, g, m, v, n, b1, b2, step_size, sqrt_bc2, eps);
+    void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, const AdamStep<T>& h) override {
+        cpu::adam_update(w, g, m, v, n, h);
     }
 
 private:

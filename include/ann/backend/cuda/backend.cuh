@@ -206,12 +206,11 @@ public:
         kernels::softmax_xent_backward(prob, t, N, K, divisor, grad, ctx_.stream());
     }
 
-    void sgd_update(T* w, const T* g, T* buf, std::size_t n, T lr, T mu, bool first) override {
-        kernels::sgd_update(w, g, buf, n, lr, mu, first, ctx_.stream());
+    void sgd_update(T* w, const T* g, T* buf, std::size_t n, const SgdStep<T>& h, bool first) override {
+        kernels::sgd_update(w, g, buf, n, h, first, ctx_.stream());
     }
-    void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, T b1, T b2, T step_size, T sqrt_bc2,
-                     T eps) override {
-        kernels::adam_update(w, g, m, v, n, b1, b2, step_size, sqrt_bc2, eps, ctx_.stream());
+    void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, const AdamStep<T>& h) override {
+        kernels::adam_update(w, g, m, v, n, h, ctx_.stream());
     }
 
     Context& context() { return ctx_; }

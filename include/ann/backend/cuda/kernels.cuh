@@ -337,52 +337,56 @@ void softmax_xent_backward(const T* prob, const std::int32_t* targets, std::size
 
 // ---- optimizers ----
 
-// SGD, PyTorch's rule (cpu/sgd_update.hpp): buf null: w -= lr g. Else first: buf = g;
-// otherwise buf = mu buf + g; then w -= lr buf. Products rounded before the additions, as in
-// the CPU loops.
+// SGD, PyTorch's rule (Backend::sgd_update, cpu/sgd_update.hpp): d = g (+ wd w); buf null:
+// w -= lr d. Else first: buf = d; otherwise buf = mu buf + d; d = nesterov ? d + mu buf : buf;
+// w -= lr d. Products rounded before the additions, as in the CPU loops.
 template <class T>
 __global__ void sgd_update_kernel(T* __restrict__ w, const T* __restrict__ g, T* __restrict__ buf, std::size_t n,
-                                  T lr, T mu, bool first) {
+                                  SgdStep<T> h, bool first) {
     for (std::size_t i = thread_index(); i < n; i += thread_count()) {
-        if (!buf) {
-            w[i] -= mul_rn(lr, g[i]);
-            continue;
+        T d = g[i];
+        if (h.weight_decay != T(0)) d = d + mul_rn(h.weight_decay, w[i]);
+        if (buf) {
+            const T b = first ? d : mul_rn(h.momentum, buf[i]) + d;
+            buf[i] = b;
+            d = h.nesterov ? d + mul_rn(h.momentum, b) : b;
         }
-        const T b = first ? g[i] : mul_rn(mu, buf[i]) + g[i];
-        buf[i] = b;
-        w[i] -= mul_rn(lr, b);
+        w[i] -= mul_rn(h.lr, d);
     }
 }
 template <class T>
-void sgd_update(T* w, const T* g, T* buf, std::size_t n, T lr, T mu, bool first, cudaStream_t s) {
+void sgd_update(T* w, const T* g, T* buf, std::size_t n, const SgdStep<T>& h, bool first, cudaStream_t s) {
     if (n == 0) return;
-    sgd_update_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(w, g, buf, n, lr, mu, first);
+    sgd_update_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(w, g, buf, n, h, first);
     ANN_CUDA_CHECK_LAUNCH("sgd_update_kernel");
 }
 
-// Adam, PyTorch's rule, in cpu::adam_update_scalar's expression order:
-//   m = b1 m + (1-b1) g ;  v = b2 v + (1-b2) g g ;  w -= step_size * (m / (sqrt(v) / sqrt_bc2 + eps))
-// with the three multiply-adds fused exactly where the CPU's AVX-512 kernel fuses them
-// (fmadd, fmadd, fnmadd), so the result matches the CPU backend on AVX-512 machines bit for bit.
+// Adam / AdamW, PyTorch's rule (Backend::adam_update), in cpu::adam_update_scalar's expression order:
+//   d = g (+ wd w) ; w = decay w (AdamW) ;
+//   m = b1 m + (1-b1) d ;  v = b2 v + (1-b2) d d ;  w -= step_size * (m / (sqrt(v) / sqrt_bc2 + eps))
+// with the multiply-adds fused exactly where the CPU's AVX-512 kernel fuses them (the L2 term,
+// fmadd, fmadd, fnmadd), so the result matches the CPU backend on AVX-512 machines bit for bit.
 template <class T>
 __global__ void adam_update_kernel(T* __restrict__ w, const T* __restrict__ g, T* __restrict__ m, T* __restrict__ v,
-                                   std::size_t n, T b1, T b2, T step_size, T sqrt_bc2, T eps) {
-    const T c1 = T(1) - b1, c2 = T(1) - b2;
+                                   std::size_t n, AdamStep<T> h) {
+    const T c1 = T(1) - h.beta1, c2 = T(1) - h.beta2;
+    const bool l2 = h.weight_decay != T(0), decoupled = h.decay != T(1);
     for (std::size_t i = thread_index(); i < n; i += thread_count()) {
-        const T gi = g[i];
-        const T mi = fma_rn(b1, m[i], mul_rn(c1, gi));
-        const T vi = fma_rn(b2, v[i], mul_rn(mul_rn(c2, gi), gi));
+        T gi = g[i], wi = w[i];
+        if (l2) gi = fma_rn(h.weight_decay, wi, gi);
+        if (decoupled) wi = mul_rn(wi, h.decay);
+        const T mi = fma_rn(h.beta1, m[i], mul_rn(c1, gi));
+        const T vi = fma_rn(h.beta2, v[i], mul_rn(mul_rn(c2, gi), gi));
         m[i] = mi;
         v[i] = vi;
-        const T den = div_rn(sqrt_rn(vi), sqrt_bc2) + eps;
-        w[i] = fma_rn(-step_size, div_rn(mi, den), w[i]);
+        const T den = div_rn(sqrt_rn(vi), h.sqrt_bc2) + h.eps;
+        w[i] = fma_rn(-h.step_size, div_rn(mi, den), wi);
     }
 }
 template <class T>
-void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, T b1, T b2, T step_size, T sqrt_bc2, T eps,
-                 cudaStream_t s) {
+void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, const AdamStep<T>& h, cudaStream_t s) {
     if (n == 0) return;
-    adam_update_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(w, g, m, v, n, b1, b2, step_size, sqrt_bc2, eps);
+    adam_update_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(w, g, m, v, n, h);
     ANN_CUDA_CHECK_LAUNCH("adam_update_kernel");
 }
 
