@@ -446,8 +446,8 @@ TEST_CASE("dropout: bit-identical masks, outputs, gradients and counters on both
         const float scale = p < 1 ? 1.f / float(1.0 - p) : 0.f;
         for (int k = 0; k < 3; ++k) {
             Array<std::uint8_t> m({n}), mg({n}, kGpu);
-            cpu().dropout_mask(m.data(), n, seed.data(), counter.data(), keep_below);
-            gpu().dropout_mask(mg.data(), n, seedg.data(), counterg.data(), keep_below);
+            cpu().dropout_mask(m.data(), n, 7, seed.data(), counter.data(), keep_below);
+            gpu().dropout_mask(mg.data(), n, 7, seedg.data(), counterg.data(), keep_below);
             INFO("p=" << p << " forward " << k);
             const Tensor<std::uint8_t> m_gpu = mg.to_host();
             CHECK(std::equal(m.begin(), m.end(), m_gpu.begin()));

@@ -235,6 +235,76 @@ TEST_CASE("whole data-parallel runs follow the single-process run (Adam, 4 epoch
                                        world.size(), worst, scale);
 }
 
+TEST_CASE("a model with buffers (BatchNorm2d, Dropout) stays identical on every rank; running statistics are means",
+          "[dist]") {
+    Communicator& world = *g_world;
+    // 50 images in batches of 12: the last batch (2 images) leaves a third rank without any.
+    const auto images = ann::testing::synthetic_cifar(50, 6);
+    ann::train::TrainData d;
+    d.images = &images;
+    d.train = iota(50);
+    d.collective = &world;
+    ann::train::Run<float> r;
+    r.label = "bn dist";
+    ann::Rng init(31);
+    r.model.emplace<ann::Conv2d<float>>(3, 4, 3, 1, 1, false, init);
+    r.model.emplace<ann::BatchNorm2d<float>>(4);
+    r.model.emplace<ann::ReLU<float>>();
+    r.model.emplace<ann::AdaptiveAvgPool2d<float>>(1);
+    r.model.emplace<ann::Flatten<float>>();
+    r.model.emplace<ann::Dropout<float>>(0.25, init);
+    r.model.emplace<ann::Linear<float>>(4, 10, true, init);
+    r.optimizer = std::make_unique<ann::Adam<float>>(r.model.parameters(), 1e-2);
+    r.rng = ann::Rng(32);
+    ann::train::RecordOptions rec{12, 1, false, false, false};
+    train(r, 2, d, rec);
+    // Every rank holds the same parameters and buffers (the sum over ranks is P times its own),
+    // and Dropout's counter counted every step exactly, also where a rank had no images: 2 epochs
+    // of 5 steps.
+    std::vector<double> mine;
+    for (auto* p : r.model.parameters()) mine.insert(mine.end(), p->value.begin(), p->value.end());
+    for (auto* b : r.model.buffers()) mine.insert(mine.end(), b->value.begin(), b->value.end());
+    std::vector<double> sum = mine;
+    world.sum(sum.data(), sum.size());
+    for (std::size_t i = 0; i < mine.size(); ++i) REQUIRE(sum[i] == mine[i] * world.size());
+    CHECK(static_cast<ann::Dropout<float>&>(r.model[5]).forward_count() == 10);
+    // The running variance moved from its start (1) and stayed a variance.
+    const auto& var = static_cast<ann::BatchNorm2d<float>&>(r.model[1]).running_var().value;
+    for (float v : var) CHECK((v >= 0.f && v != 1.f));
+}
+
+TEST_CASE("with Dropout, the ranks draw the single-process masks between them: the runs agree", "[dist]") {
+    Communicator& world = *g_world;
+    const auto images = ann::testing::synthetic_cifar(50, 8);
+    ann::train::TrainData d;
+    d.images = &images;
+    d.train = iota(50);
+    auto make = [] {
+        ann::train::Run<float> r;
+        r.label = "dropout dist";
+        ann::Rng init(41);
+        r.model.emplace<ann::Conv2d<float>>(3, 4, 5, 1, 0, true, init);
+        r.model.emplace<ann::ReLU<float>>();
+        r.model.emplace<ann::MaxPool2d<float>>(4);
+        r.model.emplace<ann::Flatten<float>>();
+        r.model.emplace<ann::Dropout<float>>(0.5, init);
+        r.model.emplace<ann::Linear<float>>(4 * 7 * 7, 10, true, init);
+        r.optimizer = std::make_unique<ann::Adam<float>>(r.model.parameters(), 1e-3);
+        r.rng = ann::Rng(42);
+        return r;
+    };
+    ann::train::RecordOptions rec{12, 1, false, false, false};
+    auto alone = make(), team = make();
+    train(alone, 2, d, rec);
+    d.collective = &world;
+    train(team, 2, d, rec);
+    // Other masks would change the losses by far more than the regrouped sums' rounding.
+    const auto& l1 = alone.curve("loss");
+    const auto& lp = team.curve("loss");
+    REQUIRE(l1.size() == lp.size());
+    for (std::size_t i = 0; i < l1.size(); ++i) CHECK(lp[i] == Approx(l1[i]).epsilon(1e-5));
+}
+
 TEST_CASE("checkpoint and resume under MPI: rank 0 writes, every rank resumes, bit for bit", "[dist]") {
     Communicator& world = *g_world;
     const std::string path = "dist_checkpoint_np" + std::to_string(world.size()) + ".annc";

@@ -168,10 +168,12 @@ public:
     virtual void avgpool_backward(const T* dy, T* dx, std::size_t planes, const AvgPoolGeometry& g) = 0;
 
     // Dropout's mask for one training forward (backend/dropout_hash.hpp): with the seed decoded
-    // from seed[0..3] and k from counter[0..1], mask[i] = keep(seed, k, i, keep_below) (1 or 0),
-    // i in [0, n); then counter := k + 1 (mod 2^40). seed and counter live on this device, so a
+    // from seed[0..3] and k from counter[0..1], mask[i] = keep(seed, k, first + i, keep_below)
+    // (1 or 0), i in [0, n), where first is mask[0]'s index in the whole batch (a data-parallel
+    // process's shard starts there, so the processes draw the single-process mask between them;
+    // 0 otherwise); then counter := k + 1 (mod 2^40). seed and counter live on this device, so a
     // forward on a GPU never waits for the host. mask overwritten.
-    virtual void dropout_mask(std::uint8_t* mask, std::size_t n, const T* seed, T* counter,
+    virtual void dropout_mask(std::uint8_t* mask, std::size_t n, std::size_t first, const T* seed, T* counter,
                               std::uint64_t keep_below) = 0;
     // y = x * (mask ? scale : 0), element-wise, y overwritten: dropout's forward (x the input) and
     // backward (x the output gradient). A dropped inf or NaN gives NaN, as x * 0 does in PyTorch.

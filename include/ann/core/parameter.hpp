@@ -40,12 +40,16 @@ enum class ValueRule {
     any,
     finite,               // no NaN or infinity (BatchNorm2d's running_mean)
     non_negative_finite,  // finite and >= 0 (BatchNorm2d's running_var)
+    whole_below_2_16,     // a whole number in [0, 2^16) (Dropout's seed pieces)
+    whole_below_2_20,     // a whole number in [0, 2^20) (Dropout's forward-count pieces)
 };
 
 inline const char* to_string(ValueRule r) {
     switch (r) {
         case ValueRule::finite: return "finite";
         case ValueRule::non_negative_finite: return "finite and non-negative";
+        case ValueRule::whole_below_2_16: return "whole numbers from 0 to 65535";
+        case ValueRule::whole_below_2_20: return "whole numbers from 0 to 1048575";
         case ValueRule::any: break;
     }
     return "any value";
@@ -58,21 +62,32 @@ bool satisfies(T v, ValueRule r) {
         case ValueRule::any: return true;
         case ValueRule::finite: return std::isfinite(v);
         case ValueRule::non_negative_finite: return std::isfinite(v) && v >= T(0);
+        case ValueRule::whole_below_2_16: return v >= T(0) && v < T(65536) && v == std::floor(v);
+        case ValueRule::whole_below_2_20: return v >= T(0) && v < T(1048576) && v == std::floor(v);
     }
     return true;
 }
 
 // A layer's non-trainable state that belongs in its model file, PyTorch's "buffer" (BatchNorm's
 // running statistics): saved and loaded with the parameters, moved with them, never optimized.
+// Data-parallel training (train/collective.hpp) keeps buffers equal on every process after each
+// step, in one of two ways:
+//   replicated  (default) the value of the last process, which always had images: state every
+//               process advances the same way (Dropout's seed and counter); exact
+//   mean        the mean over the processes that had images: statistics each process gathers
+//               from its own shard (BatchNorm2d's running_mean and running_var)
+enum class BufferSync { replicated, mean };
+
 template <class T>
 struct Buffer {
     std::string name;  // e.g. "running_mean"
     Array<T> value;
     ValueRule rule = ValueRule::any;  // what a loaded value must satisfy
+    BufferSync sync = BufferSync::replicated;
 
     Buffer() = default;
-    Buffer(std::string n, const Shape& shape, ValueRule r = ValueRule::any)
-        : name(std::move(n)), value(shape), rule(r) {
+    Buffer(std::string n, const Shape& shape, ValueRule r = ValueRule::any, BufferSync s = BufferSync::replicated)
+        : name(std::move(n)), value(shape), rule(r), sync(s) {
         value.zero();
     }
     std::size_t size() const { return value.size(); }

@@ -18,13 +18,10 @@
 //   after an eval forward: the running statistics are constants, dx = dy * weight / sqrt(rv + eps).
 // So forward keeps a copy of x in both modes (one copy of the activations per call).
 // Statistics are computed in double, in a fixed order (backend/cpu/batchnorm.hpp says why).
-#include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 
+#include "ann/core/format.hpp"
 #include "ann/layers/layer.hpp"
 
 namespace ann {
@@ -35,37 +32,14 @@ struct BatchNorm2dOptions {
     bool affine = true;     // learnable weight and bias
 };
 
-namespace detail {
-// A double as Python's repr writes it ("1e-05", "0.1", "100.0"), for names like PyTorch's.
-inline std::string python_float(double v) {
-    if (!std::isfinite(v)) return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
-    char buf[40];
-    int digits = 1;
-    for (; digits < 17; ++digits) {  // the fewest significant digits that read back as v
-        std::snprintf(buf, sizeof buf, "%.*e", digits - 1, v);
-        if (std::strtod(buf, nullptr) == v) break;
-    }
-    std::snprintf(buf, sizeof buf, "%.*e", digits - 1, v);
-    const int exp = std::atoi(std::strchr(buf, 'e') + 1);
-    if (exp < -4 || exp >= 16) {  // Python: mantissa without trailing ".0", exponent of >= 2 digits
-        std::string s(buf);
-        const auto e = s.find('e');
-        const std::string sign = exp < 0 ? "-" : "+";
-        const std::string mag = std::to_string(std::abs(exp));
-        return s.substr(0, e) + "e" + sign + (mag.size() < 2 ? "0" : "") + mag;
-    }
-    std::snprintf(buf, sizeof buf, "%.*f", std::max(digits - 1 - exp, 1), v);
-    return buf;
-}
-}  // namespace detail
 
 template <class T>
 class BatchNorm2d : public Layer<T> {
 public:
     explicit BatchNorm2d(std::size_t num_features, BatchNorm2dOptions options = {})
         : C_(num_features), opt_(options),
-          running_mean_("running_mean", {num_features}, ValueRule::finite),
-          running_var_("running_var", {num_features}, ValueRule::non_negative_finite) {
+          running_mean_("running_mean", {num_features}, ValueRule::finite, BufferSync::mean),
+          running_var_("running_var", {num_features}, ValueRule::non_negative_finite, BufferSync::mean) {
         if (C_ == 0) fail("BatchNorm2d: num_features must be positive");
         if (!(std::isfinite(opt_.eps) && opt_.eps >= 0))
             fail("BatchNorm2d(", C_, "): eps must be finite and >= 0, got ", opt_.eps);
@@ -83,8 +57,8 @@ public:
         : BatchNorm2d(num_features, BatchNorm2dOptions{eps, momentum, affine}) {}
 
     std::string name() const override {
-        return "BatchNorm2d(" + std::to_string(C_) + ", eps=" + detail::python_float(opt_.eps) +
-               ", momentum=" + detail::python_float(opt_.momentum) + ", affine=" + (opt_.affine ? "True" : "False") +
+        return "BatchNorm2d(" + std::to_string(C_) + ", eps=" + float_repr(opt_.eps) +
+               ", momentum=" + float_repr(opt_.momentum) + ", affine=" + (opt_.affine ? "True" : "False") +
                ")";
     }
 

@@ -15,12 +15,14 @@
 //   "seed"           (4,)  the 64-bit seed in 16-bit pieces, lowest first
 //   "forward_count"  (2,)  k, the number of training forwards so far, in 20-bit pieces, lowest
 //                          first (wraps at 2^40)
-// Every piece is an integer that float32 holds exactly. The primitive reads and advances them
-// where they live (a GPU forward never waits for the host).
+// Every piece is an integer that float32 holds exactly; loading a model file checks that each is
+// a whole number in its range (ValueRule, core/parameter.hpp). The primitive reads and advances
+// them where they live (a GPU forward never waits for the host).
 //
 // Checking a random layer's gradient: hold_mask(true) makes training forwards reuse the last
 // mask (and leaves k alone), so the layer is a fixed linear map that finite differences can
 // probe: run one training forward, hold the mask, then gradcheck (tests/test_layers_extra.cpp).
+#include <algorithm>
 #include <cstdint>
 
 #include "ann/backend/dropout_hash.hpp"
@@ -34,8 +36,9 @@ template <class T>
 class Dropout : public Layer<T> {
 public:
     explicit Dropout(double p = 0.5, Rng& rng = default_rng())
-        : p_(p), seed_("seed", {std::size_t(shared::kSeedPieces)}),
-          count_("forward_count", {std::size_t(shared::kCounterPieces)}) {
+        : p_(p), seed_("seed", {std::size_t(shared::kSeedPieces)}, ValueRule::whole_below_2_16),
+          count_("forward_count", {std::size_t(shared::kCounterPieces)}, ValueRule::whole_below_2_20) {
+        static_assert(shared::kSeedPieceBits == 16 && shared::kCounterPieceBits == 20, "the buffers' value rules");
         if (!(p >= 0.0 && p <= 1.0)) fail("Dropout: probability has to be between 0 and 1, but got ", float_repr(p));
         scale_ = p < 1.0 ? T(1) / T(1.0 - p) : T(0);
         keep_below_ = shared::dropout_keep_below(p);
@@ -60,7 +63,10 @@ public:
                      " (run a training forward of that shape before holding the mask)");
         } else {
             mask_.ensure(x.shape(), this->device_);
-            this->ops().dropout_mask(mask_.data(), x.size(), seed_.value.data(), count_.value.data(), keep_below_);
+            // Element indices count from the whole batch's start (set_first_image, data-parallel).
+            const std::size_t per_image = x.dimension() ? x.size() / std::max<std::size_t>(x.dim(0), 1) : 0;
+            this->ops().dropout_mask(mask_.data(), x.size(), this->first_image_ * per_image, seed_.value.data(),
+                                     count_.value.data(), keep_below_);
         }
         this->ops().dropout_apply(x.data(), mask_.data(), scale_, y_.data(), x.size());
         return y_;

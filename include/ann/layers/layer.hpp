@@ -46,7 +46,7 @@ public:
     void eval() { train(false); }
     bool is_training() const { return training_; }
 
-    // Moves the parameters to device d; the layer's buffers follow on its next forward.
+    // Moves the parameters and buffers to device d; the layer's work arrays follow on its next forward.
     virtual void to(Device d) {
         backend<T>(d);  // an unavailable device fails here, before anything moved
         for (auto* p : parameters()) p->to(d);
@@ -54,6 +54,11 @@ public:
         device_ = d;
     }
     Device device() const { return device_; }
+
+    // Data-parallel training: the index, in the whole batch, of the first image this process's
+    // forward sees (train/run.hpp sets it before each step; 0 otherwise). Layers whose randomness
+    // is indexed by element (Dropout) read it, so P processes draw the single-process masks.
+    virtual void set_first_image(std::size_t first) { first_image_ = first; }
 
     // Whether backward computes the gradient of the input (default: yes).
     virtual void requires_input_grad(bool on) { input_grad_ = on; }
@@ -71,6 +76,7 @@ public:
 protected:
     bool training_ = true;
     bool input_grad_ = true;
+    std::size_t first_image_ = 0;
     Device device_ = Device::cpu;
     Array<T> no_input_grad_;  // what backward returns when the input gradient is not wanted
 
@@ -87,6 +93,9 @@ protected:
     // backward before forward, or with a gradient of the wrong shape, is a usage error.
     void check_grad_shape(const Array<T>& dy, const Array<T>& y) const {
         check_device(dy, "gradient");
+        if (y.device() != device_)
+            fail(name(), ": backward after the layer moved to ", to_string(device_),
+                 " needs a forward there first (its last forward ran on ", to_string(y.device()), ")");
         if (dy.shape() != y.shape())
             fail(name(), ": backward got a gradient of shape ", shape_str(dy.shape()),
                  ", expected the shape of the last forward output ", shape_str(y.shape()));

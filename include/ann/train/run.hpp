@@ -186,15 +186,16 @@ void train_epochs(Run<T>& run, std::size_t until_epoch, const TrainData& d, cons
                 double shard_loss = 0;  // an empty shard adds nothing to the loss or the gradients
                 if (hi > lo) {
                     data::fill_batch(*d.images, order.data() + start + lo, hi - lo, x, y);
+                    run.model.set_first_image(lo);
                     shard_loss = ce.forward_shard(run.model.forward(x), y, n);
                     run.model.backward(ce.backward());
                 }
-                flat->pack_grads();
+                flat->pack_step(hi > lo, team->rank() == team->size() - 1);
                 // This shard's share of the batch's mean loss, rounded once to T: with one
                 // process exactly the single-process loss; with P, a sum of P rounded shares.
                 *flat->extra() = static_cast<T>(shard_loss / static_cast<double>(n));
                 team->sum(flat->buffer().data(), flat->buffer().size());
-                flat->unpack_grads();
+                flat->unpack_step(std::min<std::size_t>(n, static_cast<std::size_t>(team->size())));
                 loss = *flat->extra();
             }
             const bool record = run.step % rec.every == 0;

@@ -121,9 +121,9 @@ public:
         cpu::avgpool_backward(dy, dx, planes, g);
     }
 
-    void dropout_mask(std::uint8_t* mask, std::size_t n, const T* seed, T* counter,
+    void dropout_mask(std::uint8_t* mask, std::size_t n, std::size_t first, const T* seed, T* counter,
                       std::uint64_t keep_below) override {
-        cpu::dropout_mask(mask, n, seed, counter, keep_below);
+        cpu::dropout_mask(mask, n, first, seed, counter, keep_below);
     }
     void dropout_apply(const T* x, const std::uint8_t* mask, T scale, T* y, std::size_t n) override {
         cpu::dropout_apply(x, mask, scale, y, n);

@@ -11,13 +11,14 @@
 namespace ann::cpu {
 
 template <class T>
-void dropout_mask(std::uint8_t* mask, std::size_t n, const T* seed, T* counter, std::uint64_t keep_below) {
+void dropout_mask(std::uint8_t* mask, std::size_t n, std::size_t first, const T* seed, T* counter,
+                  std::uint64_t keep_below) {
     using namespace shared;
     const std::uint64_t s = decode_pieces(seed, kSeedPieces, kSeedPieceBits);
     const std::uint64_t k = decode_pieces(counter, kCounterPieces, kCounterPieceBits);
     const std::uint64_t key = dropout_key(s, k);
     parallel_for(n, [&](std::size_t lo, std::size_t hi) {
-        for (std::size_t i = lo; i < hi; ++i) mask[i] = dropout_keep(key, i, keep_below) ? 1 : 0;
+        for (std::size_t i = lo; i < hi; ++i) mask[i] = dropout_keep(key, first + i, keep_below) ? 1 : 0;
     }, kMinParallelElementwise);
     encode_pieces((k + 1) % kCounterPeriod, counter, kCounterPieces, kCounterPieceBits);
 }

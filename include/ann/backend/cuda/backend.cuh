@@ -177,9 +177,9 @@ public:
         kernels::avgpool_backward(dy, dx, planes, g, ctx_.stream());
     }
 
-    void dropout_mask(std::uint8_t* mask, std::size_t n, const T* seed, T* counter,
+    void dropout_mask(std::uint8_t* mask, std::size_t n, std::size_t first, const T* seed, T* counter,
                       std::uint64_t keep_below) override {
-        kernels::dropout_mask(mask, n, seed, counter, keep_below, ctx_.stream());
+        kernels::dropout_mask(mask, n, first, seed, counter, keep_below, ctx_.stream());
     }
     void dropout_apply(const T* x, const std::uint8_t* mask, T scale, T* y, std::size_t n) override {
         kernels::dropout_apply(x, mask, scale, y, n, ctx_.stream());

@@ -76,12 +76,13 @@ void avgpool_backward(const T* dy, T* dx, std::size_t planes, const AvgPoolGeome
 
 // Every thread decodes seed and counter itself (six cached loads): the host never reads them.
 template <class T>
-__global__ void dropout_mask_kernel(std::uint8_t* __restrict__ mask, std::size_t n, const T* __restrict__ seed,
+__global__ void dropout_mask_kernel(std::uint8_t* __restrict__ mask, std::size_t n, std::size_t first,
+                                    const T* __restrict__ seed,
                                     const T* __restrict__ counter, std::uint64_t keep_below) {
     using namespace shared;
     const std::uint64_t key = dropout_key(decode_pieces(seed, kSeedPieces, kSeedPieceBits),
                                           decode_pieces(counter, kCounterPieces, kCounterPieceBits));
-    for (std::size_t i = thread_index(); i < n; i += thread_count()) mask[i] = dropout_keep(key, i, keep_below) ? 1 : 0;
+    for (std::size_t i = thread_index(); i < n; i += thread_count()) mask[i] = dropout_keep(key, first + i, keep_below) ? 1 : 0;
 }
 // Queued after the mask kernel on the same stream, so no thread of that kernel sees the new k.
 template <class T>
@@ -96,10 +97,11 @@ __global__ void dropout_apply_kernel(const T* __restrict__ x, const std::uint8_t
     for (std::size_t i = thread_index(); i < n; i += thread_count()) y[i] = mul_rn(x[i], mask[i] ? scale : T(0));
 }
 template <class T>
-void dropout_mask(std::uint8_t* mask, std::size_t n, const T* seed, T* counter, std::uint64_t keep_below,
+void dropout_mask(std::uint8_t* mask, std::size_t n, std::size_t first, const T* seed, T* counter,
+                  std::uint64_t keep_below,
                   cudaStream_t s) {
     if (n > 0) {
-        dropout_mask_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(mask, n, seed, counter, keep_below);
+        dropout_mask_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(mask, n, first, seed, counter, keep_below);
         ANN_CUDA_CHECK_LAUNCH("dropout_mask_kernel");
     }
     dropout_advance_kernel<T><<<1, 1, 0, s>>>(counter);
