@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "ann/ann.hpp"
+#include "fixture_json.hpp"
 #include "ann/io/model_file.hpp"
 #include "ann/testing/gradcheck.hpp"
 
@@ -37,21 +38,9 @@ namespace {
 
 constexpr double kU = 0x1p-24;
 
-json load_fixture() {
-    const std::string path = std::string(ANN_TEST_FIXTURES) + "/torch_layers_extra.json";
-    std::ifstream in(path);
-    if (!in) FAIL("cannot open " << path << " (run tools/make_layer_fixtures.py)");
-    return json::parse(in);
-}
+json load_fixture() { return testutil::load_fixture("torch_layers_extra.json", "tools/make_layer_fixtures.py"); }
 
-Tensor<float> tensor(const json& j) {
-    const Shape shape = j.at("shape").get<Shape>();
-    const auto data = j.at("data").get<std::vector<float>>();
-    REQUIRE(data.size() == numel(shape));
-    Tensor<float> t = Tensor<float>::from_shape(shape);
-    std::copy(data.begin(), data.end(), t.data());
-    return t;
-}
+Tensor<float> tensor(const json& j) { return testutil::fixture_tensor(j); }
 
 double max_abs(const Tensor<float>& t) {
     double m = 0;
@@ -521,4 +510,38 @@ TEST_CASE("the new layers train inside a Sequential and keep PyTorch's shapes", 
     const Tensor<float> fused = f.forward(x);
     f.fuse_in_eval(false);
     CHECK(same_bits(fused, f.forward(x)));
+}
+
+TEST_CASE("a model file whose Dropout state is not whole numbers in range is refused, naming the tensor",
+          "[dropout][io][hostile]") {
+    Rng init(77);
+    auto make = [&] {
+        Sequential<float> m;
+        m.emplace<Linear<float>>(4, 4, true, init);
+        m.emplace<Dropout<float>>(0.5, init);
+        return m;
+    };
+    Sequential<float> target = make();
+    const std::string before = io::encode_model(target, "d");
+    struct Bad { std::size_t buffer, index; float value; };
+    const Bad bad[] = {{0, 0, -1.f}, {0, 3, 65536.f}, {0, 1, 0.5f}, {0, 2, std::numeric_limits<float>::quiet_NaN()},
+                       {1, 0, 1048576.f}, {1, 1, -0.25f}, {1, 0, std::numeric_limits<float>::infinity()}};
+    for (const auto& b : bad) {
+        Sequential<float> hostile = make();
+        hostile[1].buffers()[b.buffer]->value.data()[b.index] = b.value;
+        const std::string name = "1." + hostile[1].buffers()[b.buffer]->name;
+        INFO(name << "[" << b.index << "] = " << b.value);
+        CHECK_THROWS_WITH(io::decode_model(io::encode_model(hostile, "d"), target, "d", "bad.annm"),
+                          Catch::Contains("bad.annm") && Catch::Contains("'" + name + "'") &&
+                              Catch::Contains("index " + std::to_string(b.index)) && Catch::Contains("whole numbers"));
+        CHECK(io::encode_model(target, "d") == before);  // nothing applied
+    }
+}
+
+TEST_CASE("average pools refuse sizes their int window arithmetic cannot hold", "[avgpool][errors]") {
+    CHECK_THROWS_WITH(AvgPool2d<float>(std::size_t(1) << 16), Catch::Contains("kernel_size must be at most 32768"));
+    CHECK_THROWS_WITH(AvgPool2d<float>(2, std::size_t(1) << 32), Catch::Contains("stride must be at most 32768"));
+    CHECK_THROWS_WITH(AdaptiveAvgPool2d<float>(70000), Catch::Contains("output_size must be at most 32768"));
+    AdaptiveAvgPool2d<float> gap(1);
+    CHECK_THROWS_WITH(gap.output_shape({1, 1, 1, 40000}), Catch::Contains("larger than 32768"));
 }

@@ -5,6 +5,8 @@
 //   [floor(i H / OH), ceil((i+1) H / OH)) and columns [floor(j W / OW), ceil((j+1) W / OW)),
 //   PyTorch's start/end rule; AdaptiveAvgPool2d(1) is global average pooling.
 // The arithmetic is AvgPool2d's (layers/avgpool2d.hpp, backend/avgpool_windows.hpp).
+#include <algorithm>
+
 #include "ann/layers/avgpool2d.hpp"
 
 namespace ann {
@@ -18,6 +20,7 @@ public:
     }
     AdaptiveAvgPool2d(std::size_t output_height, std::size_t output_width) : oh_(output_height), ow_(output_width) {
         if (oh_ == 0 || ow_ == 0) fail(name(), ": output_size must be positive");
+        this->check_side("AdaptiveAvgPool2d", "output_size", std::max(oh_, ow_));
     }
 
     // As PyTorch prints it: output_size=1 when given one number, output_size=(2, 3) for two.

@@ -43,8 +43,16 @@ protected:
     // The windows for input shape s, or an ann::Error naming the layer and the shape.
     virtual AvgPoolGeometry geometry(const Shape& s) const = 0;
 
+    // Sizes, windows, strides and padding up to 2^15: the window arithmetic (backend/
+    // avgpool_windows.hpp) is in int, and a window's element count k*k must not overflow it.
+    static constexpr std::size_t kMaxSide = std::size_t(1) << 15;
     void check_4d(const Shape& s) const {
         if (s.size() != 4) fail(this->name(), ": expected input of shape (N, C, H, W), got ", shape_str(s));
+        if (s[2] > kMaxSide || s[3] > kMaxSide)
+            fail(this->name(), ": input ", shape_str(s), " is larger than ", kMaxSide, " in H or W");
+    }
+    static void check_side(const char* layer, const char* what, std::size_t v) {
+        if (v > kMaxSide) fail(layer, ": ", what, " must be at most ", kMaxSide, ", got ", v);
     }
 
 private:
@@ -61,6 +69,9 @@ public:
     explicit AvgPool2d(std::size_t kernel_size, std::size_t stride = 0, std::size_t padding = 0)
         : k_(kernel_size), s_(stride == 0 ? kernel_size : stride), p_(padding) {
         if (k_ == 0) fail("AvgPool2d: kernel_size must be positive");
+        this->check_side("AvgPool2d", "kernel_size", k_);
+        this->check_side("AvgPool2d", "stride", s_);
+        this->check_side("AvgPool2d", "padding", p_);
         if (2 * p_ > k_)
             fail(name(), ": padding should be at most half of kernel size, but got padding=", p_,
                  " and kernel_size=", k_);
