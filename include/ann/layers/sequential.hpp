@@ -115,6 +115,11 @@ public:
         for (auto& l : layers_) l->to(d);
     }
 
+    void set_first_image(std::size_t first) override {
+        Layer<T>::set_first_image(first);
+        for (auto& l : layers_) l->set_first_image(first);
+    }
+
     void train(bool on = true) override {
         Layer<T>::train(on);
         for (auto& l : layers_) l->train(on);
@@ -186,17 +191,22 @@ private:
     // with the shapes along the way, so a wrong image size is traced back to its origin.
     void check_shapes(const Shape& input) const {
         Shape cur = input;
-        std::string trail = "input " + shape_str(input);
         for (std::size_t i = 0; i < layers_.size(); ++i) {
             try {
                 cur = layers_[i]->output_shape(cur);
             } catch (const Error& e) {
+                // Only now the shapes along the way, as text (forward runs this on every call).
+                std::string trail = "input " + shape_str(input);
+                Shape s = input;
+                for (std::size_t j = 0; j < i; ++j) {
+                    s = layers_[j]->output_shape(s);
+                    trail += " -> " + std::to_string(j) + ": " + shape_str(s);
+                }
                 const std::string from = i == 0 ? "the model's input"
                                                 : "the output of layer " + std::to_string(i - 1) + " (" +
                                                       layers_[i - 1]->name() + ")";
                 fail(at(i, e.what()), "; that shape is ", from, " (shapes: ", trail, ")");
             }
-            trail += " -> " + std::to_string(i) + ": " + shape_str(cur);
         }
     }
 
