@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "ann/io/hyperparameters.hpp"
 #include "ann/io/tensor_record.hpp"
 #include "ann/optim/adam.hpp"
 #include "ann/optim/sgd.hpp"
@@ -106,46 +107,6 @@ void write_optimizer_section(ByteWriter& w, const OptimizerLayout<T>& o) {
     }
 }
 
-// The file's hyperparameters against the live optimizer's, by name (an optional one absent from
-// either side is 0). Exact comparison: resuming with other hyperparameters would not continue the
-// saved run. Then the list must be exactly what this optimizer writes (no explicit zeros, no
-// repeats, same order), so that every file that loads is written back byte for byte.
-template <class T>
-void check_hyperparameters(const std::vector<std::pair<std::string, double>>& file, const OptimizerLayout<T>& live,
-                           const std::string& source) {
-    const auto& mine = live.hyperparameters;
-    auto is_optional = [&](const std::string& n) {
-        return std::find(live.optional.begin(), live.optional.end(), n) != live.optional.end();
-    };
-    auto find = [](const std::vector<std::pair<std::string, double>>& list, const std::string& n) -> const double* {
-        for (const auto& [name, v] : list)
-            if (name == n) return &v;
-        return nullptr;
-    };
-    for (const auto& [name, v] : file)
-        if (!find(mine, name) && !is_optional(name))
-            fail(source, ": holds an unknown ", live.display_name, " hyperparameter '", name, "' = ", v);
-    std::vector<std::string> names;
-    for (const auto& [name, v] : mine) names.push_back(name);
-    for (const auto& n : live.optional) names.push_back(n);
-    for (const auto& name : names) {
-        const double* in_file = find(file, name);
-        const double* here = find(mine, name);
-        if (!in_file && !is_optional(name))
-            fail(source, ": lacks the ", live.display_name, " hyperparameter '", name, "'");
-        const double a = in_file ? *in_file : 0.0, b = here ? *here : 0.0;
-        if (!(a == b))
-            fail(source, ": was saved with ", live.display_name, " ", name, " = ", a, ", this optimizer has ", name,
-                 " = ", b);
-    }
-    if (file != mine) {
-        std::string got;
-        for (const auto& [name, v] : file) got += (got.empty() ? "" : ", ") + name;
-        fail(source, ": ", live.display_name, " hyperparameters (", got,
-             ") are not in the form ann writes (optional ones only when not 0, each once, in order)");
-    }
-}
-
 // Checked new state, not yet applied to the optimizer.
 template <class T>
 struct StagedOptimizer {
@@ -167,7 +128,7 @@ StagedOptimizer<T> stage_optimizer(const OptimizerRecord& rec, const OptimizerLa
     if (!(std::isfinite(rec.lr) && rec.lr >= 0))
         fail(source, ": invalid learning rate ", rec.lr, " in the file");
     if (rec.step < 0) fail(source, ": invalid ", live.display_name, " step count ", rec.step, " in the file");
-    check_hyperparameters(rec.hyperparameters, live, source);
+    check_hyperparameters(rec.hyperparameters, live.hyperparameters, live.optional, live.display_name, "optimizer", source);
     if (rec.slots.size() != live.slots.size())
         fail(source, ": holds ", rec.slots.size(), " ", live.display_name, " state slots, expected ", live.slots.size());
     StagedOptimizer<T> staged;

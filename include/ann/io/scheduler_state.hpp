@@ -13,6 +13,7 @@
 
 #include "ann/io/byte_reader.hpp"
 #include "ann/io/byte_writer.hpp"
+#include "ann/io/hyperparameters.hpp"
 #include "ann/io/tensor_record.hpp"  // kMaxNameLength
 #include "ann/optim/lr_scheduler.hpp"
 
@@ -73,18 +74,7 @@ StagedScheduler stage_scheduler(const SchedulerRecord& rec, const LrScheduler<T>
     const char* name = live.name();
     if (rec.kind != live.kind())
         fail(source, ": holds '", rec.kind, "' learning-rate scheduler state, cannot load it into ", name);
-    const auto hyper = live.hyperparameters();
-    if (rec.hyperparameters.size() != hyper.size())
-        fail(source, ": holds ", rec.hyperparameters.size(), " ", name, " hyperparameters, expected ", hyper.size());
-    for (std::size_t i = 0; i < hyper.size(); ++i) {
-        const auto& [hname, value] = hyper[i];
-        if (rec.hyperparameters[i].first != hname)
-            fail(source, ": ", name, " hyperparameter ", i, " is '", rec.hyperparameters[i].first,
-                 "' in the file, expected '", hname, "'");
-        if (!(rec.hyperparameters[i].second == value))
-            fail(source, ": was saved with ", name, " ", hname, " = ", rec.hyperparameters[i].second,
-                 ", this scheduler has ", hname, " = ", value);
-    }
+    check_hyperparameters(rec.hyperparameters, live.hyperparameters(), {}, name, "scheduler", source);
     // An epoch count; the bound keeps every later step's arithmetic far from overflow.
     if (rec.last_epoch < 0 || rec.last_epoch > kMaxSchedulerEpoch)
         fail(source, ": invalid ", name, " last_epoch ", rec.last_epoch, " in the file");

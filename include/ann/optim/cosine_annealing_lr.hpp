@@ -17,7 +17,7 @@ template <class T>
 class CosineAnnealingLR : public LrScheduler<T> {
 public:
     CosineAnnealingLR(Optimizer<T>& opt, long T_max, double eta_min = 0.0)
-        : LrScheduler<T>(opt), T_max_(T_max), eta_min_(eta_min), base_lr_(opt.lr()) {
+        : LrScheduler<T>(opt), T_max_(T_max), eta_min_(eta_min) {
         if (T_max <= 0 || T_max > (1L << 53)) fail("CosineAnnealingLR: T_max must be in [1, 2^53], got ", T_max);
         if (!(eta_min >= 0)) fail("CosineAnnealingLR: eta_min must be >= 0, got ", eta_min);
     }
@@ -31,7 +31,7 @@ public:
         const double lr = this->opt_->lr(), tmax = static_cast<double>(T_max_);
         double next;
         if ((e - 1 - T_max_) % (2 * T_max_) == 0)  // zero or not: the same in C++'s and Python's %
-            next = lr + (base_lr_ - eta_min_) * (1 - std::cos(pi / tmax)) / 2;
+            next = lr + (this->base_lr_ - eta_min_) * (1 - std::cos(pi / tmax)) / 2;
         else
             next = (1 + std::cos(pi * static_cast<double>(e) / tmax)) / (1 + std::cos(pi * static_cast<double>(e - 1) / tmax)) *
                        (lr - eta_min_) +
@@ -41,24 +41,14 @@ public:
 
     long T_max() const { return T_max_; }
     double eta_min() const { return eta_min_; }
-    double base_lr() const { return base_lr_; }
 
     typename LrScheduler<T>::Values hyperparameters() const override {
         return {{"T_max", static_cast<double>(T_max_)}, {"eta_min", eta_min_}};
-    }
-    typename LrScheduler<T>::Values state() const override { return {{"base_lr", base_lr_}}; }
-    void check_state(const std::vector<double>& v, const std::string& source) const override {
-        this->check_lr(v.at(0), "base_lr", source, name());
-    }
-    void apply_state(long last_epoch, const std::vector<double>& v) override {
-        this->last_epoch_ = last_epoch;
-        base_lr_ = v[0];
     }
 
 private:
     long T_max_;
     double eta_min_;
-    double base_lr_;
 };
 
 }  // namespace ann

@@ -23,7 +23,7 @@ class LrScheduler {
 public:
     using Values = std::vector<std::pair<std::string, double>>;
 
-    explicit LrScheduler(Optimizer<T>& opt) : opt_(&opt) {}
+    explicit LrScheduler(Optimizer<T>& opt) : opt_(&opt), base_lr_(opt.lr()) {}
     virtual ~LrScheduler() = default;
 
     virtual const char* name() const = 0;  // "StepLR", for messages
@@ -37,13 +37,21 @@ public:
     // The optimizer's learning rate after the last step (PyTorch's get_last_lr()).
     double last_lr() const { return opt_->lr(); }
     Optimizer<T>& optimizer() const { return *opt_; }
+    // The optimizer's rate when the schedule was built (PyTorch's base_lrs).
+    double base_lr() const { return base_lr_; }
 
     virtual Values hyperparameters() const = 0;
-    virtual Values state() const = 0;
+    // What a checkpoint restores besides last_epoch: base_lr, unless a schedule says otherwise.
+    virtual Values state() const { return {{"base_lr", base_lr_}}; }
     // Checks values (state()'s entries in order) from a file; throws naming source. apply_state
     // then cannot fail.
-    virtual void check_state(const std::vector<double>& values, const std::string& source) const = 0;
-    virtual void apply_state(long last_epoch, const std::vector<double>& values) = 0;
+    virtual void check_state(const std::vector<double>& values, const std::string& source) const {
+        check_lr(values.at(0), "base_lr", source, name());
+    }
+    virtual void apply_state(long last_epoch, const std::vector<double>& values) {
+        last_epoch_ = last_epoch;
+        base_lr_ = values[0];
+    }
 
 protected:
     static void check_count(double v, const char* what, const std::string& source, const char* scheduler) {
@@ -57,6 +65,7 @@ protected:
 
     Optimizer<T>* opt_;
     long last_epoch_ = 0;
+    double base_lr_;
 };
 
 }  // namespace ann

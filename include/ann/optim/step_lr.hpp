@@ -10,7 +10,7 @@ template <class T>
 class StepLR : public LrScheduler<T> {
 public:
     StepLR(Optimizer<T>& opt, long step_size, double gamma = 0.1)
-        : LrScheduler<T>(opt), step_size_(step_size), gamma_(gamma), base_lr_(opt.lr()) {
+        : LrScheduler<T>(opt), step_size_(step_size), gamma_(gamma) {
         if (step_size <= 0) fail("StepLR: step_size must be > 0, got ", step_size);
         if (!(gamma >= 0)) fail("StepLR: gamma must be >= 0, got ", gamma);
     }
@@ -25,24 +25,14 @@ public:
 
     long step_size() const { return step_size_; }
     double gamma() const { return gamma_; }
-    double base_lr() const { return base_lr_; }
 
     typename LrScheduler<T>::Values hyperparameters() const override {
         return {{"step_size", static_cast<double>(step_size_)}, {"gamma", gamma_}};
-    }
-    typename LrScheduler<T>::Values state() const override { return {{"base_lr", base_lr_}}; }
-    void check_state(const std::vector<double>& v, const std::string& source) const override {
-        this->check_lr(v.at(0), "base_lr", source, name());
-    }
-    void apply_state(long last_epoch, const std::vector<double>& v) override {
-        this->last_epoch_ = last_epoch;
-        base_lr_ = v[0];
     }
 
 private:
     long step_size_;
     double gamma_;
-    double base_lr_;  // the rate at construction (PyTorch's base_lrs; the recursive form does not read it)
 };
 
 }  // namespace ann
