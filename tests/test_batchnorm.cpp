@@ -16,6 +16,7 @@
 #include <new>
 
 #include "ann/ann.hpp"
+#include "fixture_json.hpp"
 #include "ann/io/model_file.hpp"
 #include "ann/testing/gradcheck.hpp"
 #include "ann/testing/synthetic_cifar.hpp"
@@ -92,21 +93,9 @@ struct KeptInEval : Layer<double> {
 // the metric is |ours - torch| / max(1, |torch|), as in test_torch_agreement.cpp.
 constexpr double kTol = 0x1p-21;
 
-json load_fixture() {
-    const std::string path = std::string(ANN_TEST_FIXTURES) + "/torch_batchnorm.json";
-    std::ifstream in(path);
-    if (!in) FAIL("cannot open " << path << " (run tools/make_batchnorm_fixtures.py)");
-    return json::parse(in);
-}
+json load_fixture() { return testutil::load_fixture("torch_batchnorm.json", "tools/make_batchnorm_fixtures.py"); }
 
-Tensor<float> tensor(const json& j) {
-    const Shape shape = j.at("shape").get<Shape>();
-    const auto data = j.at("data").get<std::vector<float>>();
-    REQUIRE(data.size() == numel(shape));
-    Tensor<float> t = Tensor<float>::from_shape(shape);
-    std::copy(data.begin(), data.end(), t.data());
-    return t;
-}
+Tensor<float> tensor(const json& j) { return testutil::fixture_tensor(j); }
 
 struct Worst {
     double scaled = 0;
@@ -563,10 +552,10 @@ TEST_CASE("BatchNorm2d names itself like PyTorch's repr and names the expected s
     CHECK(BatchNorm2d<float>(8, {1e-3, 0.01, false}).name() == "BatchNorm2d(8, eps=0.001, momentum=0.01, affine=False)");
     CHECK(BatchNorm2d<float>(2, 0.0, 1.0).name() == "BatchNorm2d(2, eps=0.0, momentum=1.0, affine=True)");
     CHECK(BatchNorm2d<float>(2, 1.5e-7, 0.0001).name() == "BatchNorm2d(2, eps=1.5e-07, momentum=0.0001, affine=True)");
-    CHECK(detail::python_float(100.0) == "100.0");
-    CHECK(detail::python_float(1e16) == "1e+16");
-    CHECK(detail::python_float(123456.5) == "123456.5");
-    CHECK(detail::python_float(0.3) == "0.3");
+    CHECK(float_repr(100.0) == "100.0");
+    CHECK(float_repr(1e16) == "1e+16");
+    CHECK(float_repr(123456.5) == "123456.5");
+    CHECK(float_repr(0.3) == "0.3");
 
     BatchNorm2d<float> bn(16);
     const std::string name = "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True)";

@@ -613,10 +613,10 @@ TEST_CASE("buffers are saved after their layer's parameters and copied with them
     auto a = make();
     const auto state = io::named_state(a);
     REQUIRE(state.size() == 4);
-    CHECK(state[0].first == "0.weight");
-    CHECK(state[1].first == "0.bias");
-    CHECK(state[2].first == "1.weight");
-    CHECK(state[3].first == "1.seen");
+    CHECK(state[0].name == "0.weight");
+    CHECK(state[1].name == "0.bias");
+    CHECK(state[2].name == "1.weight");
+    CHECK(state[3].name == "1.seen");
     auto& seen = static_cast<Counting<float>&>(a[1]).seen.value;
     seen.host() = Tensor<float>{7.5f, -2.25f};
 

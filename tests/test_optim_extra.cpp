@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ann/ann.hpp"
+#include "fixture_json.hpp"
 #include "ann/io/checkpoint.hpp"
 #include "ann/testing/synthetic_cifar.hpp"
 #include "ann/train/checkpoint.hpp"
@@ -39,12 +40,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-json fixture() {
-    const std::string path = std::string(ANN_TEST_FIXTURES) + "/torch_optim_extra.json";
-    std::ifstream in(path);
-    if (!in) FAIL("cannot open " << path << " (run tools/make_optim_fixtures.py)");
-    return json::parse(in);
-}
+json fixture() { return testutil::load_fixture("torch_optim_extra.json", "tools/make_optim_fixtures.py"); }
 
 template <class T>
 std::vector<std::unique_ptr<Parameter<T>>> make_params(const json& tensors) {

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "ann/ann.hpp"
+#include "fixture_json.hpp"
 
 using namespace ann;
 using json = nlohmann::json;
@@ -26,20 +27,10 @@ namespace {
 constexpr double kTol = 1e-5;
 
 json load(const std::string& name) {
-    const std::string path = std::string(ANN_TEST_FIXTURES) + "/torch_" + name + ".json";
-    std::ifstream in(path);
-    if (!in) FAIL("cannot open " << path << " (run tools/make_torch_fixtures.py)");
-    return json::parse(in);
+    return testutil::load_fixture("torch_" + name + ".json", "tools/make_torch_fixtures.py");
 }
 
-Tensor<float> tensor(const json& j) {
-    const Shape shape = j.at("shape").get<Shape>();
-    const auto data = j.at("data").get<std::vector<float>>();
-    REQUIRE(data.size() == numel(shape));
-    Tensor<float> t = Tensor<float>::from_shape(shape);
-    std::copy(data.begin(), data.end(), t.data());
-    return t;
-}
+Tensor<float> tensor(const json& j) { return testutil::fixture_tensor(j); }
 
 // Largest differences of one test case, printed at its end.
 struct Agreement {
