@@ -17,6 +17,7 @@
 
 #include "ann/ann.hpp"
 #include "fixture_json.hpp"
+#include "stand_in_device.hpp"
 #include "ann/io/model_file.hpp"
 #include "ann/testing/gradcheck.hpp"
 #include "ann/testing/synthetic_cifar.hpp"
@@ -496,28 +497,7 @@ TEST_CASE("the Evaluator's copy of a model gets the running statistics too", "[b
 // ---- devices ----------------------------------------------------------------------------------
 
 namespace {
-// Host memory posing as Device::cuda with the CPU primitives (as in tests/test_devices.cpp):
-// everything the layer allocates or moves must follow it to that device.
-struct StandInMemory final : Memory {
-    Device device() const override { return Device::cuda; }
-    void* allocate(std::size_t bytes) override { return ::operator new(bytes ? bytes : 1, std::align_val_t(64)); }
-    void deallocate(void* p) noexcept override { ::operator delete(p, std::align_val_t(64)); }
-    void to_host(void* h, const void* s, std::size_t n) override { std::memcpy(h, s, n); }
-    void from_host(void* d, const void* h, std::size_t n) override { std::memcpy(d, h, n); }
-    void copy(void* d, const void* s, std::size_t n) override { std::memcpy(d, s, n); }
-    void zero(void* d, std::size_t n) override { std::memset(d, 0, n); }
-    void synchronize() override {}
-};
-struct StandInDevice {
-    StandInMemory mem;
-    StandInDevice() {
-        register_backend(Device::cuda, &mem, &cpu::CpuBackend<float>::instance(), &cpu::CpuBackend<double>::instance());
-    }
-    ~StandInDevice() {
-        register_backend(Device::cuda, nullptr, nullptr, nullptr);
-        set_backend_unavailable(Device::cuda, "");
-    }
-};
+using testutil::StandInDevice;  // tests/stand_in_device.hpp
 }  // namespace
 
 TEST_CASE("BatchNorm2d on another device: buffers move with to(), results are the CPU's", "[batchnorm][devices]") {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ann/ann.hpp"
+#include "stand_in_device.hpp"
 #include "ann/train/checkpoint.hpp"
 #include "ann/train/run.hpp"
 #include "cifar_test_util.hpp"
@@ -19,36 +20,8 @@ using namespace ann;
 
 namespace {
 
-// Host memory posing as Device::cuda; counts the copies that cross "devices".
-struct StandInMemory final : Memory {
-    std::size_t uploads = 0, downloads = 0;
-    Device device() const override { return Device::cuda; }
-    void* allocate(std::size_t bytes) override { return ::operator new(bytes ? bytes : 1, std::align_val_t(64)); }
-    void deallocate(void* p) noexcept override { ::operator delete(p, std::align_val_t(64)); }
-    void to_host(void* h, const void* s, std::size_t n) override {
-        ++downloads;
-        std::memcpy(h, s, n);
-    }
-    void from_host(void* d, const void* h, std::size_t n) override {
-        ++uploads;
-        std::memcpy(d, h, n);
-    }
-    void copy(void* d, const void* s, std::size_t n) override { std::memcpy(d, s, n); }
-    void zero(void* d, std::size_t n) override { std::memset(d, 0, n); }
-    void synchronize() override {}
-};
+using testutil::StandInDevice;
 
-// Registers the stand-in for the scope of a test; the real registry state is restored after.
-struct StandInDevice {
-    StandInMemory mem;
-    StandInDevice() {
-        register_backend(Device::cuda, &mem, &cpu::CpuBackend<float>::instance(), &cpu::CpuBackend<double>::instance());
-    }
-    ~StandInDevice() {
-        register_backend(Device::cuda, nullptr, nullptr, nullptr);
-        set_backend_unavailable(Device::cuda, "");
-    }
-};
 
 using testutil::synthetic_set;
 
