@@ -17,6 +17,7 @@
 
 #include "ann/ann.hpp"
 #include "fixture_json.hpp"
+#include "gradcheck_util.hpp"
 #include "stand_in_device.hpp"
 #include "ann/io/model_file.hpp"
 #include "ann/testing/gradcheck.hpp"
@@ -29,12 +30,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <class T>
-Tensor<T> random_tensor(const Shape& s, Rng& rng, double lo = -1, double hi = 1) {
-    Tensor<T> t = Tensor<T>::from_shape(s);
-    for (auto& v : t) v = static_cast<T>(rng.uniform(lo, hi));
-    return t;
-}
+using testutil::random_tensor;
 
 // Non-default parameters and running statistics, so nothing passes by being 1 or 0.
 template <class T>
@@ -60,17 +56,7 @@ std::vector<std::string> state_bits(Layer<T>& model) {
     return out;
 }
 
-void check_gradients(Layer<double>& layer, const Shape& in, std::uint64_t seed) {
-    Rng rng(seed);
-    const auto res = testing::gradcheck(layer, random_tensor<double>(in, rng), rng);
-    INFO(layer.name() << " on " << shape_str(in) << ": worst " << res.worst << " error " << res.max_error());
-    std::printf("gradcheck %s on %s: max relative error %.3g (%s)\n", layer.name().c_str(), shape_str(in).c_str(),
-                res.max_error(), res.worst.c_str());
-    // The checker's own bound for every layer (tests/test_gradcheck.cpp): central differences with
-    // h = 1e-6 leave ~1e-10 of truncation and ~1e-10 of rounding error here; a wrong term is O(1).
-    CHECK(res.max_input_error < 1e-6);
-    CHECK(res.max_param_error < 1e-6);
-}
+using testutil::check_gradients;
 
 // Keeps the wrapped layer in eval mode whatever train() says, so gradcheck (which switches
 // training on) checks the eval-mode gradient: the running statistics as constants.

@@ -6,35 +6,21 @@
 
 #include "ann/ann.hpp"
 #include "ann/testing/gradcheck.hpp"
+#include "gradcheck_util.hpp"
 
 using namespace ann;
 
-namespace {
-Tensor<double> random_tensor(const Shape& s, Rng& rng) {
-    Tensor<double> t = Tensor<double>::from_shape(s);
-    for (auto& v : t) v = rng.uniform(-1, 1);
-    return t;
-}
-void check(Layer<double>& layer, const Shape& in, std::uint64_t seed) {
-    Rng rng(seed);
-    auto res = testing::gradcheck(layer, random_tensor(in, rng), rng);
-    INFO(layer.name() << " on " << shape_str(in) << ": worst " << res.worst << " error " << res.max_error());
-    // One line per check, so the largest error can be quoted without a debugger.
-    std::printf("gradcheck %s on %s: max relative error %.3g (%s)\n", layer.name().c_str(), shape_str(in).c_str(),
-                res.max_error(), res.worst.c_str());
-    CHECK(res.max_input_error < 1e-6);
-    CHECK(res.max_param_error < 1e-6);
-}
-}  // namespace
+using testutil::random_tensor;
+using testutil::check_gradients;
 
 TEST_CASE("gradcheck Linear", "[gradcheck]") {
     Rng init(1);
     Linear<double> a(7, 5, true, init);
-    check(a, {3, 7}, 11);
+    check_gradients(a, {3, 7}, 11);
     Linear<double> b(4, 6, false, init);
-    check(b, {2, 4}, 12);
+    check_gradients(b, {2, 4}, 12);
     Linear<double> c(1, 1, true, init);
-    check(c, {1, 1}, 13);
+    check_gradients(c, {1, 1}, 13);
 }
 
 TEST_CASE("gradcheck Conv2d with stride and padding variants", "[gradcheck]") {
@@ -47,26 +33,26 @@ TEST_CASE("gradcheck Conv2d with stride and padding variants", "[gradcheck]") {
     for (const auto& c : cases) {
         Rng init(seed);
         Conv2d<double> conv(c.C, c.O, c.k, c.s, c.p, c.bias, init);
-        check(conv, {c.N, c.C, c.H, c.W}, ++seed);
+        check_gradients(conv, {c.N, c.C, c.H, c.W}, ++seed);
     }
 }
 
 TEST_CASE("gradcheck MaxPool2d", "[gradcheck]") {
     MaxPool2d<double> p2(2, 2);
-    check(p2, {2, 3, 6, 5}, 21);
+    check_gradients(p2, {2, 3, 6, 5}, 21);
     MaxPool2d<double> p3(3, 2);
-    check(p3, {2, 2, 7, 7}, 22);
+    check_gradients(p3, {2, 2, 7, 7}, 22);
 }
 
 TEST_CASE("gradcheck activations and Flatten", "[gradcheck]") {
     ReLU<double> relu;
-    check(relu, {3, 4, 2, 2}, 31);
+    check_gradients(relu, {3, 4, 2, 2}, 31);
     Sigmoid<double> sig;
-    check(sig, {3, 7}, 32);
+    check_gradients(sig, {3, 7}, 32);
     Tanh<double> tanh_;
-    check(tanh_, {2, 3, 3}, 33);
+    check_gradients(tanh_, {2, 3, 3}, 33);
     Flatten<double> flat;
-    check(flat, {2, 3, 2, 2}, 34);
+    check_gradients(flat, {2, 3, 2, 2}, 34);
 }
 
 TEST_CASE("gradcheck a whole Sequential CNN", "[gradcheck]") {
@@ -80,7 +66,7 @@ TEST_CASE("gradcheck a whole Sequential CNN", "[gradcheck]") {
     m.emplace<Flatten<double>>();
     m.emplace<Linear<double>>(2 * 2 * 2, 3, true, init);
     m.requires_input_grad(true);  // a Sequential skips its input gradient unless asked
-    check(m, {2, 2, 6, 6}, 41);
+    check_gradients(m, {2, 2, 6, 6}, 41);
 }
 
 TEST_CASE("a Sequential skips its input gradient by default, with the same parameter gradients", "[gradcheck][contract]") {
@@ -113,7 +99,7 @@ TEST_CASE("a Sequential skips its input gradient by default, with the same param
     REQUIRE(ps.size() == pf.size());
     for (std::size_t i = 0; i < ps.size(); ++i) CHECK((ps[i]->grad.host() == pf[i]->grad.host()));
     // And those gradients are right: the full model passes the finite-difference check.
-    check(full, {2, 3, 2, 2}, 42);
+    check_gradients(full, {2, 3, 2, 2}, 42);
 }
 
 TEST_CASE("parameter gradients accumulate, input gradients are overwritten", "[gradcheck][contract]") {

@@ -28,6 +28,7 @@
 
 #include "ann/ann.hpp"
 #include "fixture_json.hpp"
+#include "gradcheck_util.hpp"
 #include "ann/io/model_file.hpp"
 #include "ann/testing/gradcheck.hpp"
 
@@ -82,20 +83,8 @@ const json& cases_named(const json& doc, const std::string& prefix, std::vector<
     return doc;
 }
 
-Tensor<double> random_tensor(const Shape& s, Rng& rng) {
-    Tensor<double> t = Tensor<double>::from_shape(s);
-    for (auto& v : t) v = rng.uniform(-1, 1);
-    return t;
-}
-
-void gradcheck(Layer<double>& layer, const Shape& in, std::uint64_t seed) {
-    Rng rng(seed);
-    const auto res = testing::gradcheck(layer, random_tensor(in, rng), rng);
-    std::printf("gradcheck %s on %s: max relative error %.3g (%s)\n", layer.name().c_str(), shape_str(in).c_str(),
-                res.max_error(), res.worst.c_str());
-    INFO(layer.name() << " on " << shape_str(in) << ": worst " << res.worst);
-    CHECK(res.max_input_error < 1e-6);
-}
+using testutil::random_tensor;
+using testutil::check_gradients;
 
 template <class T>
 void set_seed(Dropout<T>& d, std::uint64_t seed) {
@@ -185,13 +174,13 @@ TEST_CASE("bad arguments and shapes are errors naming the layer and the shapes",
 
 TEST_CASE("gradcheck LeakyReLU (slopes 0.01, 0.2, -0.5, 0)", "[layers_extra][gradcheck]") {
     LeakyReLU<double> a;
-    gradcheck(a, {3, 4, 2, 2}, 41);
+    check_gradients(a, {3, 4, 2, 2}, 41);
     LeakyReLU<double> b(0.2);
-    gradcheck(b, {5, 7}, 42);
+    check_gradients(b, {5, 7}, 42);
     LeakyReLU<double> c(-0.5);  // keeps its input: y alone does not tell the sign of x
-    gradcheck(c, {2, 3, 4}, 43);
+    check_gradients(c, {2, 3, 4}, 43);
     LeakyReLU<double> d(0.0);
-    gradcheck(d, {4, 6}, 44);
+    check_gradients(d, {4, 6}, 44);
 }
 
 TEST_CASE("gradcheck AvgPool2d with stride and padding variants", "[layers_extra][gradcheck]") {
@@ -201,20 +190,20 @@ TEST_CASE("gradcheck AvgPool2d with stride and padding variants", "[layers_extra
     std::uint64_t seed = 50;
     for (const auto& c : cases) {
         AvgPool2d<double> pool(c.k, c.s, c.p);
-        gradcheck(pool, {c.N, c.C, c.H, c.W}, ++seed);
+        check_gradients(pool, {c.N, c.C, c.H, c.W}, ++seed);
     }
 }
 
 TEST_CASE("gradcheck AdaptiveAvgPool2d (global, uneven, overlapping, larger than the input)",
           "[layers_extra][gradcheck]") {
     AdaptiveAvgPool2d<double> a(1);
-    gradcheck(a, {2, 3, 5, 7}, 61);
+    check_gradients(a, {2, 3, 5, 7}, 61);
     AdaptiveAvgPool2d<double> b(2, 3);
-    gradcheck(b, {2, 2, 5, 7}, 62);
+    check_gradients(b, {2, 2, 5, 7}, 62);
     AdaptiveAvgPool2d<double> c(3);
-    gradcheck(c, {1, 2, 7, 7}, 63);
+    check_gradients(c, {1, 2, 7, 7}, 63);
     AdaptiveAvgPool2d<double> d(4, 5);
-    gradcheck(d, {2, 1, 3, 2}, 64);
+    check_gradients(d, {2, 1, 3, 2}, 64);
 }
 
 TEST_CASE("gradcheck Dropout with its mask held (the way to check a random layer)", "[layers_extra][gradcheck]") {
@@ -225,7 +214,7 @@ TEST_CASE("gradcheck Dropout with its mask held (the way to check a random layer
         drop.forward(random_tensor({3, 4, 5}, rng));  // draws the mask to hold
         drop.hold_mask(true);
         const std::uint64_t k = drop.forward_count();
-        gradcheck(drop, {3, 4, 5}, 72);
+        check_gradients(drop, {3, 4, 5}, 72);
         CHECK(drop.forward_count() == k);  // held forwards draw nothing
     }
 }
