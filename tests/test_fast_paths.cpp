@@ -5,9 +5,12 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
+#include <string>
 #include <vector>
 
 #include "ann/ann.hpp"
+#include "ann/backend/cpu/maxpool.hpp"
 #include "ann/backend/cpu/parallel_gemm.hpp"
 
 using namespace ann;
@@ -206,4 +209,38 @@ TEST_CASE("parallel_gemm: same bits for 1, 2 and 3 threads, within the summation
 }
 TEST_CASE("parallel_gemm: same bits for 1, 2 and 3 threads, within the summation bound (double)", "[gemm]") {
     check_parallel_gemm<double>();
+}
+
+// The AVX-512 2x2/2 max pool against the scalar loop it replaces: the same values (bits, NaN
+// payloads included) and the same argmax, with ties (the first element of the window wins),
+// NaNs anywhere in a window (the last NaN wins), odd sizes, and rows wider than a vector block.
+TEST_CASE("vector 2x2 max pool equals the scalar loop bit for bit", "[fast][maxpool]") {
+#if ANN_HAVE_AVX512_KERNELS
+    if (!cpu::have_avx512()) {
+        WARN("no AVX-512 on this CPU: the vector max pool is not used here; skipped");
+        return;
+    }
+    Rng rng(11);
+    for (auto [H, W] : {std::pair{2, 2}, {3, 5}, {24, 24}, {28, 28}, {8, 8}, {13, 37}, {6, 64}, {5, 66}}) {
+        std::vector<float> plane(std::size_t(H) * W);
+        for (std::size_t i = 0; i < plane.size(); ++i) {
+            const double r = rng.uniform(0, 1);
+            // Few distinct values, so windows hold ties; NaNs with distinct payloads.
+            plane[i] = r < 0.1 ? std::nanf(std::to_string(i).c_str()) : float(std::floor(r * 4));
+        }
+        const std::size_t OH = H / 2, OW = W / 2;
+        std::vector<float> y_s(OH * OW), y_v(OH * OW, -1.f);
+        std::vector<std::uint32_t> a_s(OH * OW), a_v(OH * OW, 7u);
+        cpu::maxpool_plane<2, 2>(plane.data(), W, OH, OW, 2, 2, y_s.data(), a_s.data());
+        cpu::maxpool_plane_2x2_avx512(plane.data(), W, OH, OW, y_v.data(), a_v.data());
+        CAPTURE(H, W);
+        CHECK(a_v == a_s);
+        CHECK(std::memcmp(y_v.data(), y_s.data(), y_s.size() * sizeof(float)) == 0);
+        std::vector<float> y_n(OH * OW);  // without argmax
+        cpu::maxpool_plane_2x2_avx512(plane.data(), W, OH, OW, y_n.data(), nullptr);
+        CHECK(std::memcmp(y_n.data(), y_s.data(), y_s.size() * sizeof(float)) == 0);
+    }
+#else
+    WARN("AVX-512 kernels not compiled for this target; skipped");
+#endif
 }

@@ -14,7 +14,7 @@
 #include <type_traits>
 
 #include "ann/backend/backend.hpp"
-#include "ann/backend/cpu/conv_direct_avx512.hpp"  // have_avx512(), ANN_HAVE_AVX512_KERNELS
+#include "ann/backend/cpu/simd.hpp"
 #include "ann/backend/cpu/thread_pool.hpp"
 
 namespace ann::cpu {

@@ -19,33 +19,9 @@
 #include <algorithm>
 #include <cstddef>
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#include <immintrin.h>
-#define ANN_HAVE_AVX512_KERNELS 1
-#else
-#define ANN_HAVE_AVX512_KERNELS 0
-#endif
-
-// `#pragma GCC unroll n` for the host compiler; nvcc's front end does not know the pragma and
-// warns (these headers are also read by the .cu files of the CUDA targets), so there it is
-// left out (a hint only: the results are the same).
-#define ANN_PRAGMA(x) _Pragma(#x)
-#if defined(__CUDACC__)
-#define ANN_GCC_UNROLL(n)
-#else
-#define ANN_GCC_UNROLL(n) ANN_PRAGMA(GCC unroll n)
-#endif
+#include "ann/backend/cpu/simd.hpp"
 
 namespace ann::cpu {
-
-inline bool have_avx512() {
-#if ANN_HAVE_AVX512_KERNELS
-    static const bool yes = __builtin_cpu_supports("avx512f");
-    return yes;
-#else
-    return false;
-#endif
-}
 
 #if ANN_HAVE_AVX512_KERNELS
 namespace detail {

@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "ann/backend/cpu/conv_direct_avx512.hpp"  // ANN_HAVE_AVX512_KERNELS, ANN_GCC_UNROLL, have_avx512
+#include "ann/backend/cpu/conv_direct_avx512.hpp"
 #include "ann/backend/cpu/conv_im2col.hpp"         // ConvWorkspace, pad_for_full_correlation
 #include "ann/backend/cpu/thread_pool.hpp"
 

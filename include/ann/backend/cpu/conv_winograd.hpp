@@ -179,10 +179,6 @@ inline int winograd_round16(int n) { return (n + 15) / 16 * 16; }
 // channels x 64 tiles, put them all in one set: 3-6x slower transforms, measured).
 inline std::size_t winograd_plane(int channels, int Tp) { return (std::size_t(channels) * Tp / 16 | 1) * 16; }
 
-inline __mmask16 first_lanes(int n) {
-    return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
-}
-
 // Horizontal input transform (d B) of one input row for 16 tiles: p points at column 2*tw0,
 // n = the columns that exist from p on. h[k][lane] = (d B)[k] of tile tw0 + lane.
 __attribute__((target("avx512f,fma"))) inline void wino_row_h(const float* p, int n, __m512 h[4]) {

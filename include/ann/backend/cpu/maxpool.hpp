@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
+#include "ann/backend/cpu/maxpool_avx512.hpp"
 #include "ann/backend/cpu/thread_pool.hpp"
 
 namespace ann::cpu {
@@ -36,6 +38,14 @@ void maxpool_planes(const T* x, T* y, std::uint32_t* argmax, std::size_t lo, std
     const std::size_t HW = std::size_t(H) * W, OHW = std::size_t(OH) * OW;
     for (std::size_t p = lo; p < hi; ++p) {
         std::uint32_t* am = argmax ? argmax + p * OHW : nullptr;
+#if ANN_HAVE_AVX512_KERNELS
+        if constexpr (std::is_same_v<T, float>) {
+            if (k == 2 && s == 2 && have_avx512()) {
+                maxpool_plane_2x2_avx512(x + p * HW, std::size_t(W), std::size_t(OH), std::size_t(OW), y + p * OHW, am);
+                continue;
+            }
+        }
+#endif
         if (k == 2 && s == 2)
             maxpool_plane<2, 2>(x + p * HW, W, OH, OW, 2, 2, y + p * OHW, am);
         else
@@ -58,7 +68,12 @@ void maxpool_backward(const T* dy, const std::uint32_t* argmax, T* dx, std::size
     const std::size_t HW = std::size_t(H) * W, OHW = std::size_t(OH) * OW;
     parallel_for(planes, [&](std::size_t lo, std::size_t hi) {
         std::fill(dx + lo * HW, dx + hi * HW, T(0));
-        for (std::size_t o = lo * OHW; o < hi * OHW; ++o) dx[(o / OHW) * HW + argmax[o]] += dy[o];
+        for (std::size_t p = lo; p < hi; ++p) {
+            T* dxp = dx + p * HW;
+            const T* dyp = dy + p * OHW;
+            const std::uint32_t* am = argmax + p * OHW;
+            for (std::size_t o = 0; o < OHW; ++o) dxp[am[o]] += dyp[o];
+        }
     }, 8);
 }
 
