@@ -228,8 +228,8 @@ int main(int argc, char** argv) {
                     if (impl == Impl::direct && N != 50) continue;
                     if (impl == Impl::onednn && !kHaveOnednn) continue;
                     if (impl == Impl::dispatch && !ann::cpu::have_avx512()) continue;
-                    // Winograd F(2x2,3x3) (conv_winograd.hpp): 3x3 kernels, forward and backward-data
-                    if (impl == Impl::winograd && (cc.k != 3 || ps.p == Pass::bwd_weights || !ann::cpu::have_avx512()))
+                    // Winograd F(2x2,3x3) and F(2x2,5x5) (conv_winograd.hpp): forward and backward-data
+                    if (impl == Impl::winograd && ((cc.k != 3 && cc.k != 5) || ps.p == Pass::bwd_weights || !ann::cpu::have_avx512()))
                         continue;
                     // Small maps (conv_small_avx512.hpp): at most 12 output columns (backward-data:
                     // 12 input columns), forward and backward-data

@@ -1,6 +1,7 @@
 #!/bin/sh
 # homework_ranks.sh HOMEWORK WORKDIR NP [HOMEWORK OPTIONS...]
-# Runs the homework alone into WORKDIR/np1 (once; reused by later calls), then under
+# Runs the homework alone into WORKDIR/np1 (once per build of HOMEWORK: reused by later calls
+# while it is newer than the binary), then under
 # `$MPIEXEC -np NP $MPIEXEC_FLAGS` into WORKDIR/npNP. Every result JSON of the ranks' run must equal
 # the single process's byte for byte once the wall-time values ("seconds") are blanked.
 # With KILL_AT=K set, one rank of the ranks' run is killed (SIGKILL) once K checkpoints exist; the
@@ -9,7 +10,7 @@ set -eu
 homework=$1 work=$2 np=$3
 shift 3
 mkdir -p "$work"
-if [ ! -f "$work/np1/summary.md" ]; then
+if [ ! -f "$work/np1/summary.md" ] || [ "$homework" -nt "$work/np1/summary.md" ]; then
   rm -rf "$work/np1"
   "$homework" "$@" --quiet --out "$work/np1" >/dev/null
 fi

@@ -1,7 +1,7 @@
 #pragma once
 // The CPU convolution entry points the Conv2d layer calls; each picks a kernel:
-//   float, 3x3, stride 1, no padding, AVX-512, images at least 12 wide -> Winograd F(2x2,3x3)
-//       (conv_winograd.hpp) for forward and backward-data;
+//   float, 3x3 (5x5), stride 1, no padding, AVX-512, images at least 12 (20) wide -> Winograd
+//       F(2x2,3x3) (F(2x2,5x5)) (conv_winograd.hpp) for forward and backward-data;
 //   else float, stride 1, no padding, AVX-512, outputs at most 12 wide, 16k output channels
 //       (forward) or 16k input channels (backward-data) -> small-map kernel (conv_small_avx512.hpp);
 //   float, stride 1, no padding, AVX-512 present -> direct kernels: conv_direct_avx512.hpp
@@ -87,7 +87,7 @@ void conv2d_forward_images(const T* x, const T* w, const T* b, int N, int O, con
     ws.prepare(ThreadPool::global().size());
 #if ANN_HAVE_AVX512_KERNELS
     if constexpr (std::is_same_v<T, float>) {
-        if (conv_forward_uses_winograd<T>(g, O)) {  // Winograd F(2x2,3x3): conv_winograd.hpp
+        if (conv_forward_uses_winograd<T>(g, O)) {  // Winograd: conv_winograd.hpp
             conv2d_winograd_forward_images(x, w, b, N, O, g, ws, out, done);
             return;
         }
@@ -134,7 +134,7 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, int N, int O, const Co
                           ConvWorkspace<T>& ws) {
 #if ANN_HAVE_AVX512_KERNELS
     if constexpr (std::is_same_v<T, float>) {
-        if (conv_backward_data_uses_winograd<T>(g, O)) {  // Winograd F(2x2,3x3): conv_winograd.hpp
+        if (conv_backward_data_uses_winograd<T>(g, O)) {  // Winograd: conv_winograd.hpp
             conv2d_winograd_backward_data(dy, w, dx, N, O, g, ws);
             return;
         }

@@ -45,12 +45,16 @@
 
 #include "ann/backend/cpu/conv_direct_avx512.hpp"
 #include "ann/backend/cpu/conv_im2col.hpp"
+#include "ann/backend/cpu/conv_winograd_core.hpp"
+#include "ann/backend/cpu/conv_winograd_f25.hpp"
 
 namespace ann::cpu {
 
 // Whether the Winograd kernel can compute this convolution at all.
+// Whether a Winograd kernel can compute this convolution at all: 3x3 (F(2x2,3x3)) or 5x5
+// (F(2x2,5x5), conv_winograd_f25.hpp), stride 1, no padding.
 inline bool conv_is_winograd_shape(const ConvGeometry& g) {
-    return g.kh == 3 && g.kw == 3 && g.stride == 1 && g.pad == 0 && g.H >= 3 && g.W >= 3;
+    return (g.kh == 3 || g.kh == 5) && g.kw == g.kh && g.stride == 1 && g.pad == 0 && g.H >= g.kh && g.W >= g.kw;
 }
 
 // Chosen by measurement: bench_conv -O3 -march=native, 2 threads, GFLOP/s counted as
@@ -70,16 +74,27 @@ inline bool conv_is_winograd_shape(const ConvGeometry& g) {
 // the direct kernel for the layers with H >= 12. The 10x10 layer is a tie here and lost (0.7-0.85x)
 // in longer runs: a tile row of TW = OW/2 tiles fills only TW of a transform vector's 16 lanes,
 // so narrow images pay the transforms 16/TW times over. Picked: images at least 12 wide.
+//
+// F(2x2,5x5) (conv_winograd_f25.hpp), measured as CPU time of one thread (robust to the other
+// jobs that were loading the machine), bench_conv, batch 50, best of 5, ms, direct -> Winograd:
+//   C->O @H      fwd            bwd_data
+//   16->8 @30    2.38 -> 1.88   3.23 -> 2.04    (cnn_3's second conv)
+//   8->16 @28    2.00 -> 1.23   2.77 -> 2.03    (cnn_4's third)
+//   16->16 @12   slower: 194 -> 136 GFLOP/s forward, 83 -> 34 backward-data (2 threads), since
+//                the 8x8 output is 4 tiles wide: a quarter of each transform vector's lanes.
+// Picked for 5x5: images at least 20 wide (no homework layer lies between 12 and 28).
+inline int winograd_min_width(int k) { return k == 3 ? 12 : 20; }
+
 template <class T>
 bool conv_forward_uses_winograd(const ConvGeometry& g, int O) {
     (void)O;
-    return std::is_same_v<T, float> && conv_is_winograd_shape(g) && have_avx512() && g.W >= 12;
+    return std::is_same_v<T, float> && conv_is_winograd_shape(g) && have_avx512() && g.W >= winograd_min_width(g.kh);
 }
 
 template <class T>
 bool conv_backward_data_uses_winograd(const ConvGeometry& g, int O) {
     (void)O;
-    return std::is_same_v<T, float> && conv_is_winograd_shape(g) && have_avx512() && g.W >= 12;
+    return std::is_same_v<T, float> && conv_is_winograd_shape(g) && have_avx512() && g.W >= winograd_min_width(g.kh);
 }
 
 // U[xi][ci][co] = (G k G^T)[xi], computed in double and rounded once to T. Forward: k = w[o][c],
@@ -166,19 +181,6 @@ void conv2d_winograd_image_scalar(const T* x, int C, int H, int W, const T* U, i
 #if ANN_HAVE_AVX512_KERNELS
 namespace detail {
 
-constexpr int kWinogradBlockTiles = 64;  // tiles per block of tile rows (at least one row)
-
-// Tile rows per block: about kWinogradBlockTiles tiles, the TH tile rows split evenly.
-inline int winograd_block_rows(int TH, int TW) {
-    const int rows = std::max(1, std::min(TH, kWinogradBlockTiles / TW)), blocks = (TH + rows - 1) / rows;
-    return (TH + blocks - 1) / blocks;
-}
-inline int winograd_round16(int n) { return (n + 15) / 16 * 16; }
-// Stride of the 16 planes of V or M (floats): an odd number of 64-byte lines, so the 16 planes
-// the transforms touch together fall into 16 different L1 sets (a multiple of 4 KB, e.g. 16
-// channels x 64 tiles, put them all in one set: 3-6x slower transforms, measured).
-inline std::size_t winograd_plane(int channels, int Tp) { return (std::size_t(channels) * Tp / 16 | 1) * 16; }
-
 // Horizontal input transform (d B) of one input row for 16 tiles: p points at column 2*tw0,
 // n = the columns that exist from p on. h[k][lane] = (d B)[k] of tile tw0 + lane.
 __attribute__((target("avx512f,fma"))) inline void wino_row_h(const float* p, int n, __m512 h[4]) {
@@ -236,41 +238,6 @@ ANN_GCC_UNROLL(4)
     }
 }
 
-// M (O x Tp) = for one xi: block of OB output channels x NV*16 tiles, summed over C.
-template <int OB, int NV>
-__attribute__((target("avx512f,fma"))) inline void wino_gemm_block(const float* V, int Tp, int C, const float* U, int O,
-                                                                   float* M) {
-    __m512 acc[OB][NV];
-ANN_GCC_UNROLL(8)
-    for (int o = 0; o < OB; ++o)
-ANN_GCC_UNROLL(2)
-        for (int k = 0; k < NV; ++k) acc[o][k] = _mm512_setzero_ps();
-    for (int c = 0; c < C; ++c) {
-        __m512 v[NV];
-ANN_GCC_UNROLL(2)
-        for (int k = 0; k < NV; ++k) v[k] = _mm512_loadu_ps(V + std::size_t(c) * Tp + 16 * k);
-        const float* u = U + std::size_t(c) * O;
-ANN_GCC_UNROLL(8)
-        for (int o = 0; o < OB; ++o) {
-            const __m512 wo = _mm512_set1_ps(u[o]);
-ANN_GCC_UNROLL(2)
-            for (int k = 0; k < NV; ++k) acc[o][k] = _mm512_fmadd_ps(wo, v[k], acc[o][k]);
-        }
-    }
-ANN_GCC_UNROLL(8)
-    for (int o = 0; o < OB; ++o)
-ANN_GCC_UNROLL(2)
-        for (int k = 0; k < NV; ++k) _mm512_storeu_ps(M + std::size_t(o) * Tp + 16 * k, acc[o][k]);
-}
-
-// The first `tiles` (a multiple of 16) columns of M, rows o0..o0+OB-1; V and M rows Tp apart.
-template <int OB>
-inline void wino_gemm_rows(const float* V, int Tp, int tiles, int C, const float* U, int O, int o0, float* M) {
-    int t0 = 0;
-    for (; t0 + 32 <= tiles; t0 += 32) wino_gemm_block<OB, 2>(V + t0, Tp, C, U + o0, O, M + std::size_t(o0) * Tp + t0);
-    if (t0 < tiles) wino_gemm_block<OB, 1>(V + t0, Tp, C, U + o0, O, M + std::size_t(o0) * Tp + t0);
-}
-
 // Output transform of channel o for tile rows [th0, th1), plus bias, into y (OH, OW).
 __attribute__((target("avx512f,fma"))) inline void wino_output_transform(const float* Mo, std::size_t plane, int OH, int OW,
                                                                          int TW, int th0, int th1, float bias, bool has_bias,
@@ -311,79 +278,56 @@ ANN_GCC_UNROLL(4)
         }
 }
 
-}  // namespace detail
-
-// Floats of scratch conv2d_winograd_image_avx512 needs.
-inline std::size_t winograd_tmp_floats(int C, int O, int OH, int OW) {
-    const int TW = (OW + 1) / 2, TH = (OH + 1) / 2;
-    const int Tp = detail::winograd_round16(detail::winograd_block_rows(TH, TW) * TW);
-    return 16 * (detail::winograd_plane(C, Tp) + detail::winograd_plane(O, Tp)) + 16;  // + 16: alignment
-}
-
-// AVX-512, one image: x (C, H, W), U from winograd_transform_weights (C inputs, O outputs),
-// y (O, H-2, W-2) = conv + bias (bias may be null); tmp holds winograd_tmp_floats(C, O, H-2, W-2).
-inline void conv2d_winograd_image_avx512(const float* x, int C, int H, int W, const float* U, int O, const float* bias,
-                                         float* y, float* tmp) {
-    const int OH = H - 2, OW = W - 2, TH = (OH + 1) / 2, TW = (OW + 1) / 2;
-    const int rows = detail::winograd_block_rows(TH, TW);
-    const int Tp = detail::winograd_round16(rows * TW);
-    const std::size_t vplane = detail::winograd_plane(C, Tp), mplane = detail::winograd_plane(O, Tp);
-    float* V = tmp + (-(reinterpret_cast<std::uintptr_t>(tmp) / sizeof(float)) & 15);  // [16][C][Tp], 64-byte aligned
-    float* M = V + 16 * vplane;                                                       // [16][O][Tp]
-    for (int th0 = 0; th0 < TH; th0 += rows) {
-        const int th1 = std::min(TH, th0 + rows), tiles = detail::winograd_round16((th1 - th0) * TW);
-        for (int c = 0; c < C; ++c)
-            detail::wino_input_transform(x + std::size_t(c) * H * W, H, W, TW, th0, th1, V + std::size_t(c) * Tp, vplane);
-        for (int xi = 0; xi < 16; ++xi) {
-            const float* Vx = V + xi * vplane;
-            const float* Ux = U + std::size_t(xi) * C * O;
-            float* Mx = M + xi * mplane;
-            int o0 = 0;
-            for (; o0 + 8 <= O; o0 += 8) detail::wino_gemm_rows<8>(Vx, Tp, tiles, C, Ux, O, o0, Mx);
-            switch (O - o0) {
-                case 0: break;
-                case 1: detail::wino_gemm_rows<1>(Vx, Tp, tiles, C, Ux, O, o0, Mx); break;
-                case 2: detail::wino_gemm_rows<2>(Vx, Tp, tiles, C, Ux, O, o0, Mx); break;
-                case 3: detail::wino_gemm_rows<3>(Vx, Tp, tiles, C, Ux, O, o0, Mx); break;
-                case 4: detail::wino_gemm_rows<4>(Vx, Tp, tiles, C, Ux, O, o0, Mx); break;
-                case 5: detail::wino_gemm_rows<5>(Vx, Tp, tiles, C, Ux, O, o0, Mx); break;
-                case 6: detail::wino_gemm_rows<6>(Vx, Tp, tiles, C, Ux, O, o0, Mx); break;
-                default: detail::wino_gemm_rows<7>(Vx, Tp, tiles, C, Ux, O, o0, Mx); break;
-            }
-        }
-        for (int o = 0; o < O; ++o)
-            detail::wino_output_transform(M + std::size_t(o) * Tp, mplane, OH, OW, TW, th0, th1, bias ? bias[o] : 0.f,
-                                          bias != nullptr, y + std::size_t(o) * OH * OW);
+struct WinogradF23 {
+    static constexpr int kR = 3, kAlpha2 = 16;
+    static constexpr int kBlockTiles = 64;  // tiles per block: V and M near L1
+    static void input_transform(const float* xc, int H, int W, int TW, int th0, int th1, float* V, std::size_t plane) {
+        wino_input_transform(xc, H, W, TW, th0, th1, V, plane);
     }
-}
+    static void output_transform(const float* Mo, std::size_t plane, int OH, int OW, int TW, int th0, int th1,
+                                 float bias, bool has_bias, float* yo) {
+        wino_output_transform(Mo, plane, OH, OW, TW, th0, th1, bias, has_bias, yo);
+    }
+};
+
+}  // namespace detail
 #endif
 
-// One image through the AVX-512 kernel (float, when `vectorised` and the CPU has it) or the
-// scalar one; tmp = thread t's scratch from ws.
+// The kernel-size-specific pieces behind one set of drivers (k = 3: F(2x2,3x3), k = 5: F(2x2,5x5)).
+inline int winograd_alpha2(int k) { return k == 3 ? 16 : 36; }
+
 template <class T>
-void conv2d_winograd_image(const T* x, int C, int H, int W, const T* U, int O, const T* bias, T* y,
+void winograd_weights(int k, const T* w, int O, int C, bool backward, T* U) {
+    if (k == 3)
+        winograd_transform_weights(w, O, C, backward, U);
+    else
+        winograd_f25_transform_weights(w, O, C, backward, U);
+}
+
+// One image (x (C, H, W) -> y (O, H-k+1, W-k+1)) through the AVX-512 kernel (float, when
+// `vectorised` and the CPU has it) or the scalar one; tmp = thread t's scratch from ws.
+template <class T>
+void conv2d_winograd_image(int k, const T* x, int C, int H, int W, const T* U, int O, const T* bias, T* y,
                            ConvWorkspace<T>& ws, int t, bool vectorised) {
 #if ANN_HAVE_AVX512_KERNELS
     if constexpr (std::is_same_v<T, float>) {
         if (vectorised && have_avx512()) {
-            conv2d_winograd_image_avx512(x, C, H, W, U, O, bias, y, ws.tmp_buffer(t, winograd_tmp_floats(C, O, H - 2, W - 2)));
+            if (k == 3)
+                winograd_image_avx512<detail::WinogradF23>(
+                    x, C, H, W, U, O, bias, y, ws.tmp_buffer(t, winograd_tmp_floats<detail::WinogradF23>(C, O, H - 2, W - 2)));
+            else
+                winograd_image_avx512<detail::WinogradF25>(
+                    x, C, H, W, U, O, bias, y, ws.tmp_buffer(t, winograd_tmp_floats<detail::WinogradF25>(C, O, H - 4, W - 4)));
             return;
         }
     }
 #endif
     (void)vectorised;
-    conv2d_winograd_image_scalar(x, C, H, W, U, O, bias, y, ws.tmp_buffer(t, std::size_t(16) * C));
-}
-
-// Backward-data of one image: dx (C, OH+2, OW+2) = full correlation of dy (O, OH, OW) with w,
-// i.e. the forward on dy zero-padded by 2 (built in `pad`, O*(OH+4)*(OW+4) values) with
-// U = winograd_transform_weights(w, O, C, backward = true).
-template <class T>
-void conv2d_winograd_backward_data_image(const T* dy, int O, int OH, int OW, const T* U, int C, T* dx, T* pad,
-                                         ConvWorkspace<T>& ws, int t, bool vectorised) {
-    const int Hp = OH + 4, Wp = OW + 4;
-    pad_for_full_correlation(dy, O, OH, OW, 3, 3, pad);
-    conv2d_winograd_image(pad, O, Hp, Wp, U, C, static_cast<const T*>(nullptr), dx, ws, t, vectorised);
+    T* tmp = ws.tmp_buffer(t, std::size_t(winograd_alpha2(k)) * C);
+    if (k == 3)
+        conv2d_winograd_image_scalar(x, C, H, W, U, O, bias, y, tmp);
+    else
+        conv2d_winograd_f25_image_scalar(x, C, H, W, U, O, bias, y, tmp);
 }
 
 // The forward over a batch (g must satisfy conv_is_winograd_shape): image n into out(t, n), then
@@ -391,13 +335,14 @@ void conv2d_winograd_backward_data_image(const T* dy, int O, int OH, int OW, con
 template <class T, class Out, class Done>
 void conv2d_winograd_forward_images(const T* x, const T* w, const T* b, int N, int O, const ConvGeometry& g,
                                     ConvWorkspace<T>& ws, Out&& out, Done&& done, bool vectorised = true) {
+    const int k = g.kh;
     const std::size_t xs = std::size_t(g.C) * g.H * g.W;
-    ws.wt.resize(std::size_t(16) * g.C * O);
-    winograd_transform_weights(w, O, g.C, false, ws.wt.data());
+    ws.wt.resize(std::size_t(winograd_alpha2(k)) * g.C * O);
+    winograd_weights(k, w, O, g.C, false, ws.wt.data());
     ws.prepare(ThreadPool::global().size());
     parallel_items(N, [&](int t, std::size_t n) {
         T* yn = out(t, n);
-        conv2d_winograd_image(x + n * xs, g.C, g.H, g.W, ws.wt.data(), O, b, yn, ws, t, vectorised);
+        conv2d_winograd_image(k, x + n * xs, g.C, g.H, g.W, ws.wt.data(), O, b, yn, ws, t, vectorised);
         done(t, n, yn);
     });
 }
@@ -412,19 +357,21 @@ void conv2d_winograd_forward(const T* x, const T* w, const T* b, T* y, int N, in
         vectorised);
 }
 
-// dx = dL/dx over a batch (g must satisfy conv_is_winograd_shape), overwritten.
+// dx = dL/dx over a batch (g must satisfy conv_is_winograd_shape), overwritten: per image, the
+// forward on dy zero-padded by k-1 with the flipped, channel-swapped weights (the full correlation).
 template <class T>
 void conv2d_winograd_backward_data(const T* dy, const T* w, T* dx, int N, int O, const ConvGeometry& g,
                                    ConvWorkspace<T>& ws, bool vectorised = true) {
-    const int OH = g.OH(), OW = g.OW();
+    const int k = g.kh, OH = g.OH(), OW = g.OW(), Hp = OH + 2 * (k - 1), Wp = OW + 2 * (k - 1);
     const std::size_t xs = std::size_t(g.C) * g.H * g.W, ys = std::size_t(O) * OH * OW;
-    ws.wt.resize(std::size_t(16) * g.C * O);
-    winograd_transform_weights(w, O, g.C, true, ws.wt.data());
+    ws.wt.resize(std::size_t(winograd_alpha2(k)) * g.C * O);
+    winograd_weights(k, w, O, g.C, true, ws.wt.data());
     ws.prepare(ThreadPool::global().size());
     parallel_items(N, [&](int t, std::size_t n) {
-        T* pad = ws.pad_buffer(t, std::size_t(O) * (OH + 4) * (OW + 4));
-        conv2d_winograd_backward_data_image(dy + n * ys, O, OH, OW, ws.wt.data(), g.C, dx + n * xs, pad, ws, t,
-                                            vectorised);
+        T* pad = ws.pad_buffer(t, std::size_t(O) * Hp * Wp);
+        pad_for_full_correlation(dy + n * ys, O, OH, OW, k, k, pad);
+        conv2d_winograd_image(k, pad, O, Hp, Wp, ws.wt.data(), g.C, static_cast<const T*>(nullptr), dx + n * xs, ws, t,
+                              vectorised);
     });
 }
 
