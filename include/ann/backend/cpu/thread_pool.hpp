@@ -1,6 +1,8 @@
 #pragma once
-// A persistent pool for the CPU kernels: run(f) calls f(t) for t = 0..size()-1, t = 0 on the
-// calling thread, and returns when all are done.
+// A persistent pool for the CPU kernels: run(f) calls f(t) once for each t = 0..size()-1 and
+// returns when all are done. t = 0 runs on the calling thread; any other t runs on whichever
+// thread claims it first (a worker, or the caller once it is through with its own), so f must
+// not make index t wait for index u (no barriers between indices).
 //
 // Why our own pool: kernels split work by a FIXED rule of the thread index (slice_of below),
 // which is what makes results reproducible, and the pool stays alive between the ~20 parallel
@@ -15,6 +17,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -60,6 +63,12 @@ public:
         start(n);
     }
 
+    // Indices are CLAIMED, not assigned: the caller runs 0, then claims whatever index no worker
+    // has taken yet, and waits only for indices a worker has actually started. Why: this machine
+    // is shared, and when another process holds one of the two cores our worker is often not
+    // running when a region starts; with index t tied to worker t the caller spun until the OS
+    // gave the worker a turn, and a 2-thread MLP step took 0.8 ms instead of 0.3 ms (slower than
+    // one thread). The slices still depend only on the index, so results do not change.
     template <class F>
     void run(F&& f) {
         std::unique_lock<std::mutex> run_lock(run_m_, std::defer_lock);
@@ -71,16 +80,20 @@ public:
         job_ = [](void* ctx, int t) { (*static_cast<Fn*>(ctx))(t); };
         ctx_ = const_cast<void*>(static_cast<const void*>(&f));
         error_ = nullptr;
-        pending_.store(size_ - 1, std::memory_order_relaxed);
-        {
-            std::lock_guard<std::mutex> lk(m_);
-            generation_.fetch_add(1, std::memory_order_release);
+        finished_.store(0, std::memory_order_relaxed);
+        const std::uint64_t gen = (state_.load(std::memory_order_relaxed) >> 32) + 1;
+        state_.store(gen << 32 | 1u);  // index 0 is ours; seq_cst: pairs with sleepers_ below
+        if (sleepers_.load() > 0) {  // a futex wake only when a worker has gone to sleep
+            { std::lock_guard<std::mutex> lk(m_); }
+            cv_.notify_all();
         }
-        cv_.notify_all();
         execute(0);
-        // Spin, then yield: on a loaded machine the worker we wait for may need our core.
-        for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
-            if (spin < 4000)
+        int done = 1;
+        for (int t; (t = claim(gen)) >= 0; ++done) execute(t);
+        // Only indices a worker claimed are left: wait for those (spin, then yield, because on a
+        // loaded machine that worker may need our core to finish).
+        for (int spin = 0; finished_.load(std::memory_order_acquire) != size_ - done; ++spin) {
+            if (spin < 2000)
                 ANN_CPU_RELAX();
             else
                 std::this_thread::yield();
@@ -98,6 +111,16 @@ private:
         return inside;
     }
 
+    // The next unclaimed index of job `gen`, or -1. state_ holds (generation << 32 | next index)
+    // in one word, so a worker that wakes late cannot claim an index of a newer job by mistake.
+    int claim(std::uint64_t gen) {
+        std::uint64_t s = state_.load(std::memory_order_acquire);
+        while ((s >> 32) == gen && int(s & 0xffffffffu) < size_)
+            if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+                return int(s & 0xffffffffu);
+        return -1;
+    }
+
     void execute(int t) {
         inside_run() = true;
         try {
@@ -111,29 +134,39 @@ private:
 
     // `seen` is the generation at start(), read before the thread exists: a run() that bumps it
     // before this thread first looks must still count as new work.
-    void worker(int t, unsigned seen) {
+    void worker(std::uint64_t seen) {
+        auto generation = [this] { return state_.load() >> 32; };
         for (;;) {
-            unsigned g = seen;
-            // About 100 us of spinning covers the gap between the regions of one step.
-            for (int spin = 0; spin < 2000 && (g = generation_.load(std::memory_order_acquire)) == seen; ++spin)
-                ANN_CPU_RELAX();
+            std::uint64_t g = seen;
+            // About 100 us of spinning covers the gap between the regions of one step. The
+            // yields hand the core back at once when it is shared with the thread that has
+            // the work (the caller, or another process).
+            for (int spin = 0; spin < 2000 && (g = generation()) == seen && !stopping_; ++spin) {
+                if (spin % 64 == 63)
+                    std::this_thread::yield();
+                else
+                    ANN_CPU_RELAX();
+            }
             if (g == seen) {
                 std::unique_lock<std::mutex> lk(m_);
-                cv_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen || stopping_; });
-                g = generation_.load(std::memory_order_acquire);
+                sleepers_.fetch_add(1);  // seq_cst: run() either sees it or we see its new state
+                cv_.wait(lk, [&] { return generation() != seen || stopping_; });
+                sleepers_.fetch_sub(1);
+                g = generation();
             }
             if (stopping_) return;
             seen = g;
-            execute(t);
-            pending_.fetch_sub(1, std::memory_order_acq_rel);
+            int n = 0;
+            for (int t; (t = claim(g)) >= 0; ++n) execute(t);
+            if (n) finished_.fetch_add(n, std::memory_order_acq_rel);
         }
     }
 
     void start(int n) {
         size_ = n;
         stopping_ = false;
-        const unsigned gen = generation_.load(std::memory_order_acquire);
-        for (int t = 1; t < n; ++t) workers_.emplace_back([this, t, gen] { worker(t, gen); });
+        const std::uint64_t gen = state_.load() >> 32;
+        for (int t = 1; t < n; ++t) workers_.emplace_back([this, gen] { worker(gen); });
     }
     void stop() {
         {
@@ -149,8 +182,9 @@ private:
     std::vector<std::thread> workers_;
     std::mutex run_m_, m_, error_m_;
     std::condition_variable cv_;
-    std::atomic<unsigned> generation_{0};
-    std::atomic<int> pending_{0};
+    std::atomic<std::uint64_t> state_{0};  // generation << 32 | next unclaimed index
+    std::atomic<int> finished_{0};         // indices run by workers in the current job
+    std::atomic<int> sleepers_{0};         // workers waiting on cv_
     std::atomic<bool> stopping_{false};
     void (*job_)(void*, int) = nullptr;
     void* ctx_ = nullptr;
