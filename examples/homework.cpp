@@ -1,5 +1,5 @@
 // The whole homework in one command, parts 1 to 5 in order:
-//   homework                    the full homework protocol (1.5 h with 2 cores of a recent x86 CPU)
+//   homework                    the full homework protocol (1 h 25 min with 2 cores of a recent x86 CPU)
 //   homework --quick            the same pipeline on a small subset with few epochs (minutes)
 //   homework --parts 3 --archs cnn_4,mlp_1 --epochs 2
 //   homework --quick --resume   continue an interrupted run from its last checkpoints

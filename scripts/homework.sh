@@ -2,7 +2,7 @@
 # Sets up and runs the main job: installs dependencies, builds in Release, and runs the whole
 # homework (parts 1-5) into results/. Arguments go to the `homework` program, e.g.
 #   scripts/homework.sh --quick          every file of every part in minutes, on a data subset
-#   scripts/homework.sh                  the full protocol (about 1.5 h on a 2-core machine)
+#   scripts/homework.sh                  the full protocol (about 1 h 25 min on a 2-core machine)
 #   scripts/homework.sh --resume         continue an interrupted run from results/checkpoints/
 #   scripts/homework.sh --ranks 2        the training runs spread over 2 MPI processes on this machine
 #                                        (mpirun -np 2 ...; docs/distributed.md; same result files)

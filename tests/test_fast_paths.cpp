@@ -226,16 +226,23 @@ TEST_CASE("vector 2x2 max pool equals the scalar loop bit for bit", "[fast][maxp
         for (std::size_t i = 0; i < plane.size(); ++i) {
             const double r = rng.uniform(0, 1);
             // Few distinct values, so windows hold ties; NaNs with distinct payloads.
-            plane[i] = r < 0.1 ? std::nanf(std::to_string(i).c_str()) : float(std::floor(r * 4));
+            // +0 and -0 tie too: the first of them must win, sign included.
+            plane[i] = r < 0.1    ? std::nanf(std::to_string(i).c_str())
+                       : r < 0.25 ? (i % 2 ? -0.f : 0.f)
+                                  : float(std::floor(r * 4));
         }
-        const std::size_t OH = H / 2, OW = W / 2;
-        std::vector<float> y_s(OH * OW), y_v(OH * OW, -1.f);
-        std::vector<std::uint32_t> a_s(OH * OW), a_v(OH * OW, 7u);
+        const std::size_t OH = H / 2, OW = W / 2, pad = 32;  // sentinels past the outputs
+        std::vector<float> y_s(OH * OW), y_v(OH * OW + pad, -1.f);
+        std::vector<std::uint32_t> a_s(OH * OW), a_v(OH * OW + pad, 7u);
         cpu::maxpool_plane<2, 2>(plane.data(), W, OH, OW, 2, 2, y_s.data(), a_s.data());
         cpu::maxpool_plane_2x2_avx512(plane.data(), W, OH, OW, y_v.data(), a_v.data());
         CAPTURE(H, W);
-        CHECK(a_v == a_s);
+        CHECK(std::vector<std::uint32_t>(a_v.begin(), a_v.begin() + OH * OW) == a_s);
         CHECK(std::memcmp(y_v.data(), y_s.data(), y_s.size() * sizeof(float)) == 0);
+        for (std::size_t i = OH * OW; i < y_v.size(); ++i) {
+            CHECK(y_v[i] == -1.f);
+            CHECK(a_v[i] == 7u);
+        }
         std::vector<float> y_n(OH * OW);  // without argmax
         cpu::maxpool_plane_2x2_avx512(plane.data(), W, OH, OW, y_n.data(), nullptr);
         CHECK(std::memcmp(y_n.data(), y_s.data(), y_s.size() * sizeof(float)) == 0);

@@ -50,7 +50,6 @@
 
 namespace ann::cpu {
 
-// Whether the Winograd kernel can compute this convolution at all.
 // Whether a Winograd kernel can compute this convolution at all: 3x3 (F(2x2,3x3)) or 5x5
 // (F(2x2,5x5), conv_winograd_f25.hpp), stride 1, no padding.
 inline bool conv_is_winograd_shape(const ConvGeometry& g) {
@@ -97,31 +96,12 @@ bool conv_backward_data_uses_winograd(const ConvGeometry& g, int O) {
     return std::is_same_v<T, float> && conv_is_winograd_shape(g) && have_avx512() && g.W >= winograd_min_width(g.kh);
 }
 
-// U[xi][ci][co] = (G k G^T)[xi], computed in double and rounded once to T. Forward: k = w[o][c],
-// ci = c, co = o (input channels C, outputs O). Backward-data: the conv of dy (input channels O,
-// outputs C) with k = w[o][c] flipped: ci = o, co = c.
+// U[xi][ci][co] = (G g G^T)[xi] for the 4x4 positions xi (winograd_weights_from_g). G's entries
+// are 0, +-1/2 and 1: every product is exact, the sums are in double, and U is rounded once to T.
 template <class T>
 void winograd_transform_weights(const T* w, int O, int C, bool backward, T* U) {
-    const int n_in = backward ? O : C, n_out = backward ? C : O;
-    for (int o = 0; o < O; ++o)
-        for (int c = 0; c < C; ++c) {
-            const T* k = w + (std::size_t(o) * C + c) * 9;
-            double g[3][3], t[4][3];
-            for (int i = 0; i < 3; ++i)
-                for (int j = 0; j < 3; ++j) g[i][j] = double(backward ? k[(2 - i) * 3 + (2 - j)] : k[i * 3 + j]);
-            for (int j = 0; j < 3; ++j) {
-                t[0][j] = g[0][j];
-                t[1][j] = 0.5 * (g[0][j] + g[1][j] + g[2][j]);
-                t[2][j] = 0.5 * (g[0][j] - g[1][j] + g[2][j]);
-                t[3][j] = g[2][j];
-            }
-            const int ci = backward ? o : c, co = backward ? c : o;
-            for (int a = 0; a < 4; ++a) {
-                const double u[4] = {t[a][0], 0.5 * (t[a][0] + t[a][1] + t[a][2]), 0.5 * (t[a][0] - t[a][1] + t[a][2]),
-                                     t[a][2]};
-                for (int b = 0; b < 4; ++b) U[(std::size_t(4 * a + b) * n_in + ci) * n_out + co] = T(u[b]);
-            }
-        }
+    static const double G[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
+    winograd_weights_from_g(G, w, O, C, backward, U);
 }
 
 // Scalar, one image: x (C, H, W), U from winograd_transform_weights (C inputs, O outputs),
@@ -242,9 +222,6 @@ ANN_GCC_UNROLL(4)
 __attribute__((target("avx512f,fma"))) inline void wino_output_transform(const float* Mo, std::size_t plane, int OH, int OW,
                                                                          int TW, int th0, int th1, float bias, bool has_bias,
                                                                          float* yo) {
-    const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-    const __m512 vb = _mm512_set1_ps(bias);
     for (int th = th0; th < th1; ++th)
         for (int tw0 = 0; tw0 < TW; tw0 += 16) {
             const __mmask16 keep = first_lanes(TW - tw0);
@@ -259,21 +236,13 @@ ANN_GCC_UNROLL(4)
                 r0[b] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
                 r1[b] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
             }
-            const int n = OW - 2 * tw0;
-            const __mmask16 klo = first_lanes(n), khi = first_lanes(n - 16);
             for (int i = 0; i < 2; ++i) {
                 const int oh = 2 * th + i;
                 if (oh >= OH) break;
                 const __m512* r = i == 0 ? r0 : r1;
-                __m512 y0 = _mm512_add_ps(_mm512_add_ps(r[0], r[1]), r[2]);
-                __m512 y1 = _mm512_sub_ps(_mm512_sub_ps(r[1], r[2]), r[3]);
-                if (has_bias) {
-                    y0 = _mm512_add_ps(y0, vb);
-                    y1 = _mm512_add_ps(y1, vb);
-                }
-                float* dst = yo + std::size_t(oh) * OW + 2 * tw0;
-                _mm512_mask_storeu_ps(dst, klo, _mm512_permutex2var_ps(y0, ilo, y1));
-                _mm512_mask_storeu_ps(dst + 16, khi, _mm512_permutex2var_ps(y0, ihi, y1));
+                const __m512 y0 = _mm512_add_ps(_mm512_add_ps(r[0], r[1]), r[2]);
+                const __m512 y1 = _mm512_sub_ps(_mm512_sub_ps(r[1], r[2]), r[3]);
+                wino_store_tile_row(y0, y1, has_bias, bias, yo + std::size_t(oh) * OW + 2 * tw0, OW - 2 * tw0);
             }
         }
 }

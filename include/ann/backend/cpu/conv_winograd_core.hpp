@@ -10,12 +10,43 @@
 //   output_transform(Mo, plane, OH, OW, TW, th0, th1, bias, has_bias, yo).
 // Both variants have 2x2 output tiles: TH = ceil(OH/2), TW = ceil(OW/2).
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
 #include "ann/backend/cpu/simd.hpp"
 
 namespace ann::cpu {
+
+// U[xi][ci][co] = (G k G^T)[xi] for the A x A positions xi of a K x K kernel k, computed in double
+// (each sum in index order, every step an explicit fma so that no compiler flag, -ffp-contract or
+// -march, changes the bits) and rounded once to T. Forward: k = w[o][c], ci = c, co = o (input
+// channels C, outputs O). Backward-data, the conv of dy (input channels O, outputs C): k = w[o][c]
+// flipped, ci = o, co = c.
+template <class T, int A, int K>
+void winograd_weights_from_g(const double (&G)[A][K], const T* w, int O, int C, bool backward, T* U) {
+    const int n_in = backward ? O : C, n_out = backward ? C : O;
+    for (int o = 0; o < O; ++o)
+        for (int c = 0; c < C; ++c) {
+            const T* k = w + (std::size_t(o) * C + c) * K * K;
+            double g[K][K], t[A][K];
+            for (int i = 0; i < K; ++i)
+                for (int j = 0; j < K; ++j)
+                    g[i][j] = double(backward ? k[(K - 1 - i) * K + (K - 1 - j)] : k[i * K + j]);
+            for (int a = 0; a < A; ++a)
+                for (int j = 0; j < K; ++j) {
+                    t[a][j] = 0;
+                    for (int i = 0; i < K; ++i) t[a][j] = std::fma(G[a][i], g[i][j], t[a][j]);
+                }
+            const int ci = backward ? o : c, co = backward ? c : o;
+            for (int a = 0; a < A; ++a)
+                for (int b = 0; b < A; ++b) {
+                    double u = 0;
+                    for (int j = 0; j < K; ++j) u = std::fma(t[a][j], G[b][j], u);
+                    U[(std::size_t(A * a + b) * n_in + ci) * n_out + co] = T(u);
+                }
+        }
+}
 
 #if ANN_HAVE_AVX512_KERNELS
 namespace detail {
@@ -67,6 +98,21 @@ inline void wino_gemm_rows(const float* V, int Tp, int tiles, int C, const float
 }
 
 
+// One output row of 16 2x2 tiles: y0 and y1 hold each tile's left and right output of that row;
+// interleaved into 32 columns from dst (plus bias), the first n of them written.
+__attribute__((target("avx512f"))) inline void wino_store_tile_row(__m512 y0, __m512 y1, bool has_bias, float bias,
+                                                                   float* dst, int n) {
+    const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    if (has_bias) {
+        const __m512 vb = _mm512_set1_ps(bias);
+        y0 = _mm512_add_ps(y0, vb);
+        y1 = _mm512_add_ps(y1, vb);
+    }
+    _mm512_mask_storeu_ps(dst, first_lanes(n), _mm512_permutex2var_ps(y0, ilo, y1));
+    _mm512_mask_storeu_ps(dst + 16, first_lanes(n - 16), _mm512_permutex2var_ps(y0, ihi, y1));
+}
+
 // All alpha^2 GEMMs of a block: M[xi] (rows o, first `tiles` columns) from V[xi] and U[xi].
 inline void wino_gemm_all(const float* V, std::size_t vplane, int Tp, int tiles, int C, const float* U, int O, float* M,
                           std::size_t mplane, int alpha2) {
@@ -114,6 +160,15 @@ void winograd_image_avx512(const float* x, int C, int H, int W, const float* U, 
         const int th1 = std::min(TH, th0 + rows), tiles = detail::winograd_round16((th1 - th0) * TW);
         for (int c = 0; c < C; ++c)
             Variant::input_transform(x + std::size_t(c) * H * W, H, W, TW, th0, th1, V + std::size_t(c) * Tp, vplane);
+        // The GEMMs run over whole vectors of tiles: zero the columns past the block's last tile
+        // (not stale scratch: no denormals, nothing uninitialised read).
+        const int used = (th1 - th0) * TW;
+        if (used < tiles)
+            for (int xi = 0; xi < Variant::kAlpha2; ++xi)
+                for (int c = 0; c < C; ++c) {
+                    float* v = V + xi * vplane + std::size_t(c) * Tp;
+                    std::fill(v + used, v + tiles, 0.f);
+                }
         detail::wino_gemm_all(V, vplane, Tp, tiles, C, U, O, M, mplane, Variant::kAlpha2);
         for (int o = 0; o < O; ++o)
             Variant::output_transform(M + std::size_t(o) * Tp, mplane, OH, OW, TW, th0, th1, bias ? bias[o] : 0.f,

@@ -37,8 +37,7 @@
 
 namespace ann::cpu {
 
-// U[xi][ci][co] = (G k G^T)[xi] for the 6x6 positions xi, computed in double and rounded once.
-// Forward: k = w[o][c], ci = c, co = o. Backward-data: k = w[o][c] flipped, ci = o, co = c.
+// U[xi][ci][co] = (G g G^T)[xi] for the 6x6 positions xi (winograd_weights_from_g).
 template <class T>
 void winograd_f25_transform_weights(const T* w, int O, int C, bool backward, T* U) {
     static const double G[6][5] = {{1.0 / 4, 0, 0, 0, 0},
@@ -47,26 +46,7 @@ void winograd_f25_transform_weights(const T* w, int O, int C, bool backward, T* 
                                    {1.0 / 24, 2.0 / 24, 4.0 / 24, 8.0 / 24, 16.0 / 24},
                                    {1.0 / 24, -2.0 / 24, 4.0 / 24, -8.0 / 24, 16.0 / 24},
                                    {0, 0, 0, 0, 1}};
-    const int n_in = backward ? O : C, n_out = backward ? C : O;
-    for (int o = 0; o < O; ++o)
-        for (int c = 0; c < C; ++c) {
-            const T* k = w + (std::size_t(o) * C + c) * 25;
-            double g[5][5], t[6][5];
-            for (int i = 0; i < 5; ++i)
-                for (int j = 0; j < 5; ++j) g[i][j] = double(backward ? k[(4 - i) * 5 + (4 - j)] : k[i * 5 + j]);
-            for (int a = 0; a < 6; ++a)
-                for (int j = 0; j < 5; ++j) {
-                    t[a][j] = 0;
-                    for (int i = 0; i < 5; ++i) t[a][j] += G[a][i] * g[i][j];
-                }
-            const int ci = backward ? o : c, co = backward ? c : o;
-            for (int a = 0; a < 6; ++a)
-                for (int b = 0; b < 6; ++b) {
-                    double u = 0;
-                    for (int j = 0; j < 5; ++j) u += t[a][j] * G[b][j];
-                    U[(std::size_t(6 * a + b) * n_in + ci) * n_out + co] = T(u);
-                }
-        }
+    winograd_weights_from_g(G, w, O, C, backward, U);
 }
 
 namespace detail {
@@ -93,8 +73,8 @@ inline void f25_at(const T m[6], T y[2]) {
 }  // namespace detail
 
 // Scalar, one image: x (C, H, W), U from winograd_f25_transform_weights (C inputs, O outputs),
-// y (O, H-4, W-4) = conv + bias (bias may be null). tmp holds 36*C values. The same operation
-// order as the vector kernel.
+// y (O, H-4, W-4) = conv + bias (bias may be null). tmp holds 36*C values. The same operations in
+// the same order as the vector kernel (the channel sum as an FMA chain).
 template <class T>
 void conv2d_winograd_f25_image_scalar(const T* x, int C, int H, int W, const T* U, int O, const T* bias, T* y,
                                       T* tmp) {
@@ -123,7 +103,8 @@ void conv2d_winograd_f25_image_scalar(const T* x, int C, int H, int W, const T* 
                 T m[6][6];
                 for (int xi = 0; xi < 36; ++xi) {
                     T acc = T(0);
-                    for (int c = 0; c < C; ++c) acc += U[(std::size_t(xi) * C + c) * O + o] * tmp[std::size_t(c) * 36 + xi];
+                    for (int c = 0; c < C; ++c)
+                        acc = std::fma(U[(std::size_t(xi) * C + c) * O + o], tmp[std::size_t(c) * 36 + xi], acc);
                     m[xi / 6][xi % 6] = acc;
                 }
                 T r[2][6];  // A^T M down the columns, then A along each row
@@ -229,9 +210,6 @@ ANN_GCC_UNROLL(6)
     __attribute__((target("avx512f,fma"))) static void output_transform(const float* Mo, std::size_t plane, int OH,
                                                                         int OW, int TW, int th0, int th1, float bias,
                                                                         bool has_bias, float* yo) {
-        const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        const __m512 vb = _mm512_set1_ps(bias);
         for (int th = th0; th < th1; ++th)
             for (int tw0 = 0; tw0 < TW; tw0 += 16) {
                 const __mmask16 keep = first_lanes(TW - tw0);
@@ -246,20 +224,12 @@ ANN_GCC_UNROLL(6)
                     r[0][b] = out[0];
                     r[1][b] = out[1];
                 }
-                const int n = OW - 2 * tw0;
-                const __mmask16 klo = first_lanes(n), khi = first_lanes(n - 16);
                 for (int i = 0; i < 2; ++i) {
                     const int oh = 2 * th + i;
                     if (oh >= OH) break;
                     __m512 y[2];
                     f25_at_zmm(r[i], y);
-                    if (has_bias) {
-                        y[0] = _mm512_add_ps(y[0], vb);
-                        y[1] = _mm512_add_ps(y[1], vb);
-                    }
-                    float* dst = yo + std::size_t(oh) * OW + 2 * tw0;
-                    _mm512_mask_storeu_ps(dst, klo, _mm512_permutex2var_ps(y[0], ilo, y[1]));
-                    _mm512_mask_storeu_ps(dst + 16, khi, _mm512_permutex2var_ps(y[0], ihi, y[1]));
+                    wino_store_tile_row(y[0], y[1], has_bias, bias, yo + std::size_t(oh) * OW + 2 * tw0, OW - 2 * tw0);
                 }
             }
     }

@@ -20,7 +20,6 @@ __attribute__((target("avx512f"))) inline void maxpool_plane_2x2_avx512(const fl
                                                                         std::uint32_t* argmax) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    const __m512i twice_lane = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i off1 = _mm512_set1_epi32(1), offW = _mm512_set1_epi32(int(W)),
                   offW1 = _mm512_set1_epi32(int(W) + 1);
     for (std::size_t oh = 0; oh < OH; ++oh) {
@@ -45,7 +44,7 @@ __attribute__((target("avx512f"))) inline void maxpool_plane_2x2_avx512(const fl
             }
             _mm512_mask_storeu_ps(y + oh * OW + ow0, keep, best);
             if (argmax) {
-                const __m512i base = _mm512_add_epi32(_mm512_set1_epi32(int(2 * oh * W + 2 * ow0)), twice_lane);
+                const __m512i base = _mm512_add_epi32(_mm512_set1_epi32(int(2 * oh * W + 2 * ow0)), even);  // + 2 * lane
                 _mm512_mask_storeu_epi32(argmax + oh * OW + ow0, keep, _mm512_add_epi32(base, at));
             }
         }
