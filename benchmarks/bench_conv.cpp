@@ -3,7 +3,9 @@
 // each implementation: `reference` (conv_reference.hpp, plain loops; batch 50 only, it is
 // slow), `im2col` (conv_im2col.hpp) and `dispatch` (the entry points of conv2d.hpp that the
 // layers call: the direct kernels conv_direct_avx512.hpp / conv_wgrad_avx512.hpp, except
-// backward-data of shapes where conv2d.hpp falls back to im2col), and `onednn` (oneDNN, the
+// backward-data of shapes where conv2d.hpp falls back to im2col), `winograd` (F(2x2,3x3) /
+// F(2x2,5x5)), `winograd4` (F(4x4,3x3)) and `small` (the small-map kernel) called directly
+// whatever the dispatch would pick, and `onednn` (oneDNN, the
 // library behind PyTorch's CPU convolutions, through benchmarks/onednn_conv.hpp; only when CMake
 // found libdnnl-dev: the primitive alone is timed on its preferred layouts, the label names the
 // implementation it chose, reorder_ms is what the NCHW/OIHW reorders would add per call).
@@ -50,7 +52,7 @@ double g_fma_gflops = 0;   // FMA peak (machine_peak.hpp)
 
 enum class Pass { fwd, bwd_data, bwd_weights };
 int g_out_w(const ConvCase& cc) { return cc.H - cc.k + 1; }
-enum class Impl { direct, im2col, dispatch, winograd, small, onednn };
+enum class Impl { direct, im2col, dispatch, winograd, winograd4, small, onednn };
 
 // GFLOP/s of one pass of `gflop` (direct-convolution FLOPs) per iteration, and its % of both peaks.
 void set_rate_counters(benchmark::State& state, double gflop) {
@@ -76,8 +78,9 @@ void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl)
                     ann::cpu::conv2d_forward_reference(x.data(), w.data(), b.data(), y.data(), N, cc.O, g);
                 else if (impl == Impl::dispatch)
                     ann::cpu::conv2d_forward(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work);
-                else if (impl == Impl::winograd)
-                    ann::cpu::conv2d_winograd_forward(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work);
+                else if (impl == Impl::winograd || impl == Impl::winograd4)
+                    ann::cpu::conv2d_winograd_forward(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work, true,
+                                                      impl == Impl::winograd4 ? 4 : 2);
                 else if (impl == Impl::small)
                     ann::cpu::conv2d_small_forward_images(
                         x.data(), w.data(), b.data(), N, cc.O, g, work,
@@ -92,8 +95,9 @@ void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl)
                     ann::cpu::conv2d_backward_data_reference(dy.data(), w.data(), dx.data(), N, cc.O, g);
                 else if (impl == Impl::dispatch)
                     ann::cpu::conv2d_backward_data(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
-                else if (impl == Impl::winograd)
-                    ann::cpu::conv2d_winograd_backward_data(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
+                else if (impl == Impl::winograd || impl == Impl::winograd4)
+                    ann::cpu::conv2d_winograd_backward_data(dy.data(), w.data(), dx.data(), N, cc.O, g, work, true,
+                                                            impl == Impl::winograd4 ? 4 : 2);
                 else if (impl == Impl::small)
                     ann::cpu::conv2d_small_backward_data(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
                 else
@@ -221,15 +225,18 @@ int main(int argc, char** argv) {
         {Pass::fwd, "fwd"}, {Pass::bwd_data, "bwd_data"}, {Pass::bwd_weights, "bwd_weights"}};
     // oneDNN's rows last, all together: its OpenMP threads spin for a while after each call and
     // would take cycles from ann's rows if they came in between.
-    for (Impl impl : {Impl::direct, Impl::im2col, Impl::dispatch, Impl::winograd, Impl::small, Impl::onednn})
+    for (Impl impl : {Impl::direct, Impl::im2col, Impl::dispatch, Impl::winograd, Impl::winograd4, Impl::small, Impl::onednn})
         for (const auto& cc : kCases)
             for (int N : {50, 100})
                 for (const auto& ps : passes) {
                     if (impl == Impl::direct && N != 50) continue;
                     if (impl == Impl::onednn && !kHaveOnednn) continue;
                     if (impl == Impl::dispatch && !ann::cpu::have_avx512()) continue;
-                    // Winograd F(2x2,3x3) and F(2x2,5x5) (conv_winograd.hpp): forward and backward-data
+                    // Winograd (conv_winograd.hpp), forward and backward-data: `winograd` F(2x2,3x3) and
+                    // F(2x2,5x5), `winograd4` F(4x4,3x3)
                     if (impl == Impl::winograd && ((cc.k != 3 && cc.k != 5) || ps.p == Pass::bwd_weights || !ann::cpu::have_avx512()))
+                        continue;
+                    if (impl == Impl::winograd4 && (cc.k != 3 || ps.p == Pass::bwd_weights || !ann::cpu::have_avx512()))
                         continue;
                     // Small maps (conv_small_avx512.hpp): at most 12 output columns (backward-data:
                     // 12 input columns), forward and backward-data
@@ -238,6 +245,7 @@ int main(int argc, char** argv) {
                         continue;
                     const char* impl_name = impl == Impl::direct ? "reference" : impl == Impl::im2col ? "im2col"
                                             : impl == Impl::dispatch ? "dispatch" : impl == Impl::winograd ? "winograd"
+                                            : impl == Impl::winograd4 ? "winograd4"
                                             : impl == Impl::small ? "small" : "onednn";
                     const std::string name = std::string("conv/") + impl_name +
                                              "/" + ps.name + "/C" + std::to_string(cc.C) + "_H" +

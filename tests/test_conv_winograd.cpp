@@ -1,13 +1,15 @@
-// Winograd F(2x2,3x3) (backend/cpu/conv_winograd.hpp) and F(2x2,5x5) (conv_winograd_f25.hpp)
-// against the plain-loop reference: the scalar kernel in double to ~1e-12 (the transform math),
-// the scalar and AVX-512 kernels in float within the error bound derived in the headers,
-// |err| <= g_{C+e} S + u |b| per output (e = 9 for 3x3, 13 for 5x5; S computed here in double
-// from |A^T|, |G|, |B^T| and the data), forward and backward-data, the homework's 3x3 and 5x5
-// shapes and odd sizes; identical bits for 1, 2 and 3 threads; and the dispatching entry points
-// of conv2d.hpp on shapes the predicates pick.
+// Winograd F(2x2,3x3), F(4x4,3x3) and F(2x2,5x5) (backend/cpu/conv_winograd*.hpp) against the
+// plain-loop reference: the scalar kernel in double to ~1e-12 (the transform math), the scalar
+// and AVX-512 kernels in float within the error bound derived in the headers,
+// |err| <= g_{C+e} S + u |b| per output (e = 9 for F(2x2,3x3), 13 for the 6x6 variants; S computed
+// here in double from |A^T|, |G|, |B^T| and the data), forward and backward-data, the homework's
+// 3x3 and 5x5 shapes and odd sizes (narrow ones pack several tile rows per vector); identical
+// bits for 1, 2 and 3 threads; and the dispatching entry points of conv2d.hpp on shapes the
+// predicates pick.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -24,52 +26,73 @@ using namespace ann;
 namespace {
 
 struct WShape {
-    int C, H, W, O, k = 3;
+    int C, H, W, O, k = 3, m = 2;  // m: the output tile of the variant
 };
 
-std::vector<WShape> homework_shapes(int k) {
-    if (k == 5) return {{16, 30, 30, 8, 5}, {8, 28, 28, 16, 5}, {16, 12, 12, 16, 5}};
-    return {{3, 32, 32, 16}, {16, 30, 30, 8}, {3, 32, 32, 8},  {8, 30, 30, 16},
-            {16, 28, 28, 8}, {8, 26, 26, 16}, {16, 12, 12, 16}, {16, 10, 10, 8}};
-}
-
-std::vector<WShape> odd_shapes(int k) {
+std::vector<WShape> homework_shapes(int k, int m) {
     std::vector<WShape> s;
-    for (int h : {5, 7, 9, 13})
-        for (int c : {1, 3, 5, 16})
-            for (int o : {1, 3, 8, 17}) s.push_back({c, h, h, o, k});
-    // non-square, more than 16 tiles per tile row (two column chunks), the smallest input
-    s.push_back({5, k + 3, 40, 11, k});
-    s.push_back({2, 9, k + 2, 4, k});
-    s.push_back({3, k, k, 2, k});
-    s.push_back({4, k + 1, 37, 9, k});
+    if (k == 5)
+        for (auto [c, h, o] : {std::array<int, 3>{16, 30, 8}, {8, 28, 16}, {16, 12, 16}}) s.push_back({c, h, h, o, k, m});
+    else
+        for (auto [c, h, o] : {std::array<int, 3>{3, 32, 16}, {16, 30, 8}, {3, 32, 8}, {8, 30, 16}, {16, 28, 8},
+                               {8, 26, 16}, {16, 12, 16}, {16, 10, 8}})
+            s.push_back({c, h, h, o, k, m});
     return s;
 }
 
-// |G|, |B^T|, |A^T| of F(2x2,kxk), and the header's count of rounding levels besides the C-term
-// chain (9 for 3x3, 13 for 5x5).
+std::vector<WShape> odd_shapes(int k, int m) {
+    std::vector<WShape> s;
+    for (int h : {5, 7, 9, 13})
+        for (int c : {1, 3, 5, 16})
+            for (int o : {1, 3, 8, 17}) s.push_back({c, h, h, o, k, m});
+    // non-square, more than 16 tiles per tile row (two column chunks), the smallest input, tile
+    // rows of 9 (not packed) and 8 tiles (two per vector), a ragged last vector of packed rows,
+    s.push_back({5, k + 3, 40, 11, k, m});
+    s.push_back({2, 9, k + 2, 4, k, m});
+    s.push_back({3, k, k, 2, k, m});
+    s.push_back({4, k + 1, 37, 9, k, m});
+    s.push_back({3, 11, 9 * m + k - 1, 5, k, m});
+    s.push_back({3, 3 * m + k - 1, 8 * m + k - 1, 6, k, m});
+    s.push_back({2, 7 * m + k - 1, 3 * m + k - 2, 3, k, m});
+    // more than one block of tile rows: packed (9 rows of 8 tiles, blocks of 8), and wide with
+    // two column chunks
+    s.push_back({2, 9 * m + k - 1, 8 * m + k - 1, 3, k, m});
+    s.push_back({5, 7 * m + k - 1, 40, 11, k, m});
+    return s;
+}
+
+// |G|, |B^T|, |A^T| of F(mxm,kxk), and the header's count of rounding levels besides the C-term
+// chain (9 for F(2x2,3x3), 13 for F(4x4,3x3) and F(2x2,5x5)). The 6x6 variants share the points
+// 0, 1, -1, 2, -2, infinity: |G| rows s_p |p|^i, |A^T| rows |p|^j (infinity only in the last).
 struct AbsMats {
-    int k, alpha, levels;
+    int k, m, alpha, levels;
     std::vector<std::vector<double>> G, BT, AT;
 };
-AbsMats abs_mats(int k) {
-    if (k == 3)
-        return {3, 4, 9,
+AbsMats abs_mats(int k, int m) {
+    if (k == 3 && m == 2)
+        return {3, 2, 4, 9,
                 {{1, 0, 0}, {.5, .5, .5}, {.5, .5, .5}, {0, 0, 1}},
                 {{1, 0, 1, 0}, {0, 1, 1, 0}, {0, 1, 1, 0}, {0, 1, 0, 1}},
                 {{1, 1, 1, 0}, {0, 1, 1, 1}}};
-    std::vector<std::vector<double>> G;
+    std::vector<std::vector<double>> G, AT;
     const double pts[5] = {0, 1, -1, 2, -2}, sc[5] = {1.0 / 4, 1.0 / 6, 1.0 / 6, 1.0 / 24, 1.0 / 24};
     for (int a = 0; a < 5; ++a) {
         std::vector<double> row;
-        for (int i = 0; i < 5; ++i) row.push_back(sc[a] * std::abs(std::pow(pts[a], i)));
+        for (int i = 0; i < k; ++i) row.push_back(sc[a] * std::abs(std::pow(pts[a], i)));
         G.push_back(row);
     }
-    G.push_back({0, 0, 0, 0, 1});
-    return {5, 6, 13, G,
+    G.push_back(std::vector<double>(k, 0.0));
+    G.back()[k - 1] = 1;
+    for (int j = 0; j < m; ++j) {
+        std::vector<double> row;
+        for (int a = 0; a < 5; ++a) row.push_back(std::abs(std::pow(pts[a], j)));
+        row.push_back(j == m - 1 ? 1 : 0);
+        AT.push_back(row);
+    }
+    return {k, m, 6, 13, G,
             {{4, 0, 5, 0, 1, 0}, {0, 4, 4, 1, 1, 0}, {0, 4, 4, 1, 1, 0},
              {0, 2, 1, 2, 1, 0}, {0, 2, 1, 2, 1, 0}, {0, 4, 0, 5, 0, 1}},
-            {{1, 1, 1, 1, 1, 0}, {0, 1, 1, 2, 2, 1}}};
+            AT};
 }
 
 template <class T>
@@ -93,11 +116,11 @@ struct Scales {
 };
 
 Scales abs_bounds(const std::vector<double>& x, const std::vector<double>& k, int N, int Ci, int H, int W, int Oo,
-                  int K) {
+                  int K, int mt) {
     Scales sc;
     auto& S = sc.S;
     auto& taps = sc.taps;
-    const AbsMats m = abs_mats(K);
+    const AbsMats m = abs_mats(K, mt);
     const int A = m.alpha, A2 = A * A, KK = K * K, OH = H - K + 1, OW = W - K + 1;
     const auto &G = m.G, &BT = m.BT, &AT = m.AT;
     std::vector<double> Ua(std::size_t(Oo) * Ci * A2);
@@ -119,12 +142,12 @@ Scales abs_bounds(const std::vector<double>& x, const std::vector<double>& k, in
     sc.full.assign(S.size(), 1);
     std::vector<double> Va(std::size_t(Ci) * A2), dmax(Ci), d(A2);
     for (int n = 0; n < N; ++n)
-        for (int th = 0; th < (OH + 1) / 2; ++th)
-            for (int tw = 0; tw < (OW + 1) / 2; ++tw) {
+        for (int th = 0; th < (OH + mt - 1) / mt; ++th)
+            for (int tw = 0; tw < (OW + mt - 1) / mt; ++tw) {
                 for (int c = 0; c < Ci; ++c) {
                     for (int p = 0; p < A; ++p)
                         for (int q = 0; q < A; ++q) {
-                            const int h = 2 * th + p, v = 2 * tw + q;
+                            const int h = mt * th + p, v = mt * tw + q;
                             d[A * p + q] = h < H && v < W ? std::abs(x[((std::size_t(n) * Ci + c) * H + h) * W + v]) : 0.0;
                         }
                     dmax[c] = *std::max_element(d.begin(), d.end());
@@ -137,9 +160,9 @@ Scales abs_bounds(const std::vector<double>& x, const std::vector<double>& k, in
                         }
                 }
                 for (int o = 0; o < Oo; ++o)
-                    for (int r = 0; r < 2; ++r)
-                        for (int s = 0; s < 2; ++s) {
-                            const int oh = 2 * th + r, ow = 2 * tw + s;
+                    for (int r = 0; r < mt; ++r)
+                        for (int s = 0; s < mt; ++s) {
+                            const int oh = mt * th + r, ow = mt * tw + s;
                             if (oh >= OH || ow >= OW) continue;
                             double acc = 0, tap = 0, tile = 0;
                             for (int c = 0; c < Ci; ++c) {
@@ -165,7 +188,7 @@ Scales abs_bounds(const std::vector<double>& x, const std::vector<double>& k, in
 // The backward-data problem as the forward the kernel computes: dy padded by K-1, weights
 // flipped with channels swapped; returns the bounds per element of dx.
 Scales abs_bounds_backward(const std::vector<double>& dy, const std::vector<double>& w, int N, int C, int H, int W,
-                           int O, int K) {
+                           int O, int K, int tile) {
     const int P = K - 1, OH = H - P, OW = W - P, Hp = H + P, Wp = W + P;
     std::vector<double> pad(std::size_t(N) * O * Hp * Wp, 0.0), k(std::size_t(C) * O * K * K);
     for (int n = 0; n < N; ++n)
@@ -179,7 +202,7 @@ Scales abs_bounds_backward(const std::vector<double>& dy, const std::vector<doub
             for (int i = 0; i < K; ++i)
                 for (int j = 0; j < K; ++j)
                     k[((std::size_t(c) * O + o) * K + i) * K + j] = w[((std::size_t(o) * C + c) * K + P - i) * K + P - j];
-    Scales sc = abs_bounds(pad, k, N, O, Hp, Wp, C, K);
+    Scales sc = abs_bounds(pad, k, N, O, Hp, Wp, C, K, tile);
     for (std::size_t e = 0; e < sc.full.size(); ++e) {
         const int h = int(e / W % H), v = int(e % W);
         sc.full[e] = h >= P && h < H - P && v >= P && v < W - P;
@@ -202,12 +225,12 @@ std::map<std::string, Stats> g_stats;
 
 // Checks float results against the double reference with the derived bound.
 // Where an output's taps are not all real data (the border of dx: zero padding), Winograd's
-// error still scales with the whole 4x4 tile (its neighbours' values), not with that output's own
-// sum |w||x|: there the bound is checked against the tile scale only.
+// error still scales with the whole input tile (its neighbours' values), not with that output's
+// own sum |w||x|: there the bound is checked against the tile scale only.
 // S <= F^2 * tile scale, F = max over (r, i) of sum_a |A^T|_ra |G|_ai (row sum of |B^T|)_a: the
-// bound relative to the tile scale can be no larger than F^2 g (16 g for 3x3).
-double tile_factor(int K) {
-    const AbsMats m = abs_mats(K);
+// bound relative to the tile scale can be no larger than F^2 g (16 g for F(2x2,3x3)).
+double tile_factor(int K, int tile) {
+    const AbsMats m = abs_mats(K, tile);
     double F = 0;
     for (const auto& at : m.AT)
         for (int i = 0; i < K; ++i) {
@@ -223,8 +246,10 @@ double tile_factor(int K) {
 }
 
 void check_bound(const std::vector<float>& got, const std::vector<double>& ref, const Scales& sc,
-                 const std::vector<double>* bias, int Ci, std::size_t plane, int Oo, int K, const std::string& cls) {
-    const double u = std::ldexp(1.0, -24), g = gamma(Ci + abs_mats(K).levels);
+                 const std::vector<double>* bias, int Ci, std::size_t plane, int Oo, int K, int tile,
+                 const std::string& cls) {
+    const AbsMats mats = abs_mats(K, tile);
+    const double u = std::ldexp(1.0, -24), g = gamma(Ci + mats.levels);
     Stats& st = g_stats[cls];
     std::size_t bad = 0;
     double worst_ratio = 0, worst_bound_rel = 0, worst_bound_tile = 0;
@@ -247,12 +272,12 @@ void check_bound(const std::vector<float>& got, const std::vector<double>& ref, 
     CHECK(worst_ratio <= 1.0);
     // The bound says something: small relative to sum |w||x| where all taps are real data, and
     // to the tile scale everywhere (<= F^2 g, tile_factor).
-    CHECK(worst_bound_rel < (K == 3 ? 1e-4 : 1e-3));
-    CHECK(worst_bound_tile <= tile_factor(K) * g);
+    CHECK(worst_bound_rel < (mats.alpha == 4 ? 1e-4 : 1e-3));
+    CHECK(worst_bound_tile <= tile_factor(K, tile) * g);
 }
 
 void run_shape(const WShape& s, int N, bool with_bias, const std::string& cls) {
-    const int K = s.k;
+    const int K = s.k, m = s.m;
     const cpu::ConvGeometry g{s.C, s.H, s.W, K, K, 1, 0};
     const int O = s.O, OH = g.OH(), OW = g.OW();
     const std::size_t xs = std::size_t(N) * s.C * s.H * s.W, wn = std::size_t(O) * s.C * K * K,
@@ -272,15 +297,16 @@ void run_shape(const WShape& s, int N, bool with_bias, const std::string& cls) {
     {
         cpu::ConvWorkspace<double> work;
         std::vector<double> y(ys, 7.0), dx(xs, 7.0);
-        cpu::conv2d_winograd_forward(x.data(), w.data(), with_bias ? b.data() : nullptr, y.data(), N, O, g, work);
-        cpu::conv2d_winograd_backward_data(dy.data(), w.data(), dx.data(), N, O, g, work);
+        cpu::conv2d_winograd_forward(x.data(), w.data(), with_bias ? b.data() : nullptr, y.data(), N, O, g, work, true, m);
+        cpu::conv2d_winograd_backward_data(dy.data(), w.data(), dx.data(), N, O, g, work, true, m);
         double worst = 0;
         for (std::size_t e = 0; e < ys; ++e) worst = std::max(worst, std::abs(y[e] - y_ref[e]) / (1.0 + std::abs(y_ref[e])));
         for (std::size_t e = 0; e < xs; ++e) worst = std::max(worst, std::abs(dx[e] - dx_ref[e]) / (1.0 + std::abs(dx_ref[e])));
         CHECK(worst < 1e-12);
     }
 
-    const Scales fwd = abs_bounds(x, w, N, s.C, s.H, s.W, O, K), bwd = abs_bounds_backward(dy, w, N, s.C, s.H, s.W, O, K);
+    const Scales fwd = abs_bounds(x, w, N, s.C, s.H, s.W, O, K, m),
+                 bwd = abs_bounds_backward(dy, w, N, s.C, s.H, s.W, O, K, m);
     const bool avx = cpu::have_avx512();
     for (bool vec : {false, true}) {
         if (vec && !avx) {
@@ -290,10 +316,11 @@ void run_shape(const WShape& s, int N, bool with_bias, const std::string& cls) {
         const std::string tag = cls + (vec ? " avx512" : " scalar");
         cpu::ConvWorkspace<float> work;
         std::vector<float> y(ys, 7.f), dx(xs, 7.f);  // pre-filled: must be overwritten
-        cpu::conv2d_winograd_forward(xf.data(), wf.data(), with_bias ? bf.data() : nullptr, y.data(), N, O, g, work, vec);
-        check_bound(y, y_ref, fwd, with_bias ? &b : nullptr, s.C, std::size_t(OH) * OW, O, K, tag + " fwd");
-        cpu::conv2d_winograd_backward_data(dyf.data(), wf.data(), dx.data(), N, O, g, work, vec);
-        check_bound(dx, dx_ref, bwd, nullptr, O, std::size_t(s.H) * s.W, s.C, K, tag + " bwd_data");
+        cpu::conv2d_winograd_forward(xf.data(), wf.data(), with_bias ? bf.data() : nullptr, y.data(), N, O, g, work, vec,
+                                     m);
+        check_bound(y, y_ref, fwd, with_bias ? &b : nullptr, s.C, std::size_t(OH) * OW, O, K, m, tag + " fwd");
+        cpu::conv2d_winograd_backward_data(dyf.data(), wf.data(), dx.data(), N, O, g, work, vec, m);
+        check_bound(dx, dx_ref, bwd, nullptr, O, std::size_t(s.H) * s.W, s.C, K, m, tag + " bwd_data");
     }
 }
 
@@ -304,21 +331,24 @@ void print_stats() {
     g_stats.clear();
 }
 
-std::string kernel_tag(int k) { return std::to_string(k) + "x" + std::to_string(k); }
+std::string kernel_tag(int k, int m) {
+    return "F(" + std::to_string(m) + "x" + std::to_string(m) + "," + std::to_string(k) + "x" + std::to_string(k) + ")";
+}
 
-void run_homework_shapes(int k) {
-    for (const auto& s : homework_shapes(k))
+void run_homework_shapes(int k, int m) {
+    for (const auto& s : homework_shapes(k, m))
         for (int N : {1, 3})
-            for (bool bias : {false, true}) run_shape(s, N, bias, kernel_tag(k) + " homework C" + std::to_string(s.C));
+            for (bool bias : {false, true}) run_shape(s, N, bias, kernel_tag(k, m) + " homework C" + std::to_string(s.C));
     print_stats();
 }
 
-// Batches of 1 and 3 (5x5: 1 and 2, the S of its 36-point tiles being slower to compute).
-void run_odd_shapes(int k) {
+// Batches of 1 and 3 (6x6 variants: 1 and 2, the S of their 36-point tiles being slower to compute).
+void run_odd_shapes(int k, int m) {
     int i = 0;
-    for (const auto& s : odd_shapes(k)) {
+    for (const auto& s : odd_shapes(k, m)) {
         ++i;
-        for (int N : {1, k == 3 ? 3 : 2}) run_shape(s, N, (i + N) % 2 == 0, kernel_tag(k) + " odd C" + std::to_string(s.C));
+        for (int N : {1, k + m == 5 ? 3 : 2})
+            run_shape(s, N, (i + N) % 2 == 0, kernel_tag(k, m) + " odd C" + std::to_string(s.C));
     }
     print_stats();
 }
@@ -326,25 +356,34 @@ void run_odd_shapes(int k) {
 }  // namespace
 
 TEST_CASE("Winograd F(2x2,3x3) matches the reference on the homework's 3x3 shapes", "[conv][winograd]") {
-    run_homework_shapes(3);
+    run_homework_shapes(3, 2);
 }
 
 TEST_CASE("Winograd F(2x2,3x3) matches the reference on odd sizes and channel counts", "[conv][winograd]") {
-    run_odd_shapes(3);
+    run_odd_shapes(3, 2);
+}
+
+TEST_CASE("Winograd F(4x4,3x3) matches the reference on the homework's 3x3 shapes", "[conv][winograd][f43]") {
+    run_homework_shapes(3, 4);
+}
+
+TEST_CASE("Winograd F(4x4,3x3) matches the reference on odd sizes and channel counts", "[conv][winograd][f43]") {
+    run_odd_shapes(3, 4);
 }
 
 TEST_CASE("Winograd F(2x2,5x5) matches the reference on the homework's 5x5 shapes", "[conv][winograd][f25]") {
-    run_homework_shapes(5);
+    run_homework_shapes(5, 2);
 }
 
 TEST_CASE("Winograd F(2x2,5x5) matches the reference on odd sizes and channel counts", "[conv][winograd][f25]") {
-    run_odd_shapes(5);
+    run_odd_shapes(5, 2);
 }
 
 TEST_CASE("Winograd gives the same bits for 1, 2 and 3 threads", "[conv][winograd][determinism]") {
     if (!cpu::have_avx512()) WARN("no AVX-512 on this CPU: checking the scalar Winograd kernel only");
     const int saved = cpu::num_threads();
-    for (const WShape s : {WShape{8, 30, 30, 16}, WShape{5, 9, 13, 17}, WShape{8, 28, 28, 16, 5}, WShape{5, 9, 13, 17, 5}}) {
+    for (const WShape s : {WShape{8, 30, 30, 16}, WShape{5, 9, 13, 17}, WShape{8, 28, 28, 16, 5}, WShape{5, 9, 13, 17, 5},
+                           WShape{8, 30, 30, 16, 3, 4}, WShape{5, 9, 13, 17, 3, 4}, WShape{16, 12, 12, 16, 5}}) {
         const int N = 7;
         const cpu::ConvGeometry g{s.C, s.H, s.W, s.k, s.k, 1, 0};
         Rng rng(5);
@@ -356,8 +395,8 @@ TEST_CASE("Winograd gives the same bits for 1, 2 and 3 threads", "[conv][winogra
             cpu::set_num_threads(threads);
             cpu::ConvWorkspace<float> work;
             std::vector<float> y(dy.size()), dx(x.size());
-            cpu::conv2d_winograd_forward(x.data(), w.data(), b.data(), y.data(), N, s.O, g, work);
-            cpu::conv2d_winograd_backward_data(dy.data(), w.data(), dx.data(), N, s.O, g, work);
+            cpu::conv2d_winograd_forward(x.data(), w.data(), b.data(), y.data(), N, s.O, g, work, true, s.m);
+            cpu::conv2d_winograd_backward_data(dy.data(), w.data(), dx.data(), N, s.O, g, work, true, s.m);
             y.insert(y.end(), dx.begin(), dx.end());
             return y;
         };
@@ -371,8 +410,8 @@ TEST_CASE("Winograd gives the same bits for 1, 2 and 3 threads", "[conv][winogra
 
 TEST_CASE("conv2d_forward / conv2d_backward_data use Winograd where the predicates say so", "[conv][winograd]") {
     int picked_fwd = 0, picked_bwd = 0;
-    auto shapes = homework_shapes(3);
-    for (const auto& s : homework_shapes(5)) shapes.push_back(s);
+    auto shapes = homework_shapes(3, 2);
+    for (const auto& s : homework_shapes(5, 2)) shapes.push_back(s);
     for (const auto& s : shapes) {
         const int K = s.k;
         const cpu::ConvGeometry g{s.C, s.H, s.W, K, K, 1, 0};
@@ -403,10 +442,13 @@ TEST_CASE("conv2d_forward / conv2d_backward_data use Winograd where the predicat
         std::vector<double> y_ref(y.size()), dx_ref(x.size());
         cpu::conv2d_forward_reference(xd.data(), wd.data(), bd.data(), y_ref.data(), N, O, g);
         cpu::conv2d_backward_data_reference(dyd.data(), wd.data(), dx_ref.data(), N, O, g);
-        if (fwd) check_bound(y, y_ref, abs_bounds(xd, wd, N, s.C, s.H, s.W, O, K), &bd, s.C, g.cols(), O, K, "dispatch fwd");
+        const int mf = cpu::winograd_tile(K, g.OW()), mb = cpu::winograd_tile(K, g.W);
+        if (fwd)
+            check_bound(y, y_ref, abs_bounds(xd, wd, N, s.C, s.H, s.W, O, K, mf), &bd, s.C, g.cols(), O, K, mf,
+                        "dispatch fwd");
         if (bwd)
-            check_bound(dx, dx_ref, abs_bounds_backward(dyd, wd, N, s.C, s.H, s.W, O, K), nullptr, O,
-                        std::size_t(s.H) * s.W, s.C, K, "dispatch bwd_data");
+            check_bound(dx, dx_ref, abs_bounds_backward(dyd, wd, N, s.C, s.H, s.W, O, K, mb), nullptr, O,
+                        std::size_t(s.H) * s.W, s.C, K, mb, "dispatch bwd_data");
     }
     g_stats.clear();
     if (cpu::have_avx512()) {

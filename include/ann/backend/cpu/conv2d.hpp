@@ -1,7 +1,8 @@
 #pragma once
 // The CPU convolution entry points the Conv2d layer calls; each picks a kernel:
-//   float, 3x3 (5x5), stride 1, no padding, AVX-512, images at least 12 (20) wide -> Winograd
-//       F(2x2,3x3) (F(2x2,5x5)) (conv_winograd.hpp) for forward and backward-data;
+//   float, 3x3 or 5x5, stride 1, no padding, AVX-512, images at least 12 wide -> Winograd
+//       (conv_winograd.hpp: F(4x4,3x3) or F(2x2,3x3) by the conv's output width, F(2x2,5x5))
+//       for forward and backward-data;
 //   else float, stride 1, no padding, AVX-512, outputs at most 12 wide, 16k output channels
 //       (forward) or 16k input channels (backward-data) -> small-map kernel (conv_small_avx512.hpp);
 //   float, stride 1, no padding, AVX-512 present -> direct kernels: conv_direct_avx512.hpp

@@ -35,9 +35,11 @@ inline bool have_avx512() {
 
 #if ANN_HAVE_AVX512_KERNELS
 namespace detail {
-// The first n of 16 lanes (none for n <= 0, all for n >= 16).
+// The first n of 16 lanes (none for n <= 0, all for n >= 16). Branch-free: with branches the
+// compiler may copy a whole kernel per case (the Winograd transforms grew several-fold).
 inline __mmask16 first_lanes(int n) {
-    return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
+    const unsigned k = unsigned(n < 0 ? 0 : n > 16 ? 16 : n);
+    return __mmask16((1u << k) - 1);
 }
 }  // namespace detail
 #endif
