@@ -4,8 +4,8 @@
 // slow), `im2col` (conv_im2col.hpp) and `dispatch` (the entry points of conv2d.hpp that the
 // layers call: the direct kernels conv_direct_avx512.hpp / conv_wgrad_avx512.hpp, except
 // backward-data of shapes where conv2d.hpp falls back to im2col), `winograd` (F(2x2,3x3) /
-// F(2x2,5x5)), `winograd4` (F(4x4,3x3)) and `small` (the small-map kernel) called directly
-// whatever the dispatch would pick, and `onednn` (oneDNN, the
+// F(2x2,5x5)), `winograd4` (F(4x4,3x3)), `small` (the small-map kernel) and `rows` (the row kernel,
+// conv_rows_avx512.hpp) called directly whatever the dispatch would pick, and `onednn` (oneDNN, the
 // library behind PyTorch's CPU convolutions, through benchmarks/onednn_conv.hpp; only when CMake
 // found libdnnl-dev: the primitive alone is timed on its preferred layouts, the label names the
 // implementation it chose, reorder_ms is what the NCHW/OIHW reorders would add per call).
@@ -52,7 +52,7 @@ double g_fma_gflops = 0;   // FMA peak (machine_peak.hpp)
 
 enum class Pass { fwd, bwd_data, bwd_weights };
 int g_out_w(const ConvCase& cc) { return cc.H - cc.k + 1; }
-enum class Impl { direct, im2col, dispatch, winograd, winograd4, small, onednn };
+enum class Impl { direct, im2col, dispatch, winograd, winograd4, small, rows, onednn };
 
 // GFLOP/s of one pass of `gflop` (direct-convolution FLOPs) per iteration, and its % of both peaks.
 void set_rate_counters(benchmark::State& state, double gflop) {
@@ -86,6 +86,11 @@ void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl)
                         x.data(), w.data(), b.data(), N, cc.O, g, work,
                         [&](int, std::size_t n) { return y.data() + n * std::size_t(cc.O) * g.cols(); },
                         [](int, std::size_t, float*) {});
+                else if (impl == Impl::rows)
+                    ann::cpu::conv2d_rows_forward_images(
+                        x.data(), w.data(), b.data(), N, cc.O, g, work,
+                        [&](int, std::size_t n) { return y.data() + n * std::size_t(cc.O) * g.cols(); },
+                        [](int, std::size_t, float*) {});
                 else
                     ann::cpu::conv2d_forward_im2col(x.data(), w.data(), b.data(), y.data(), N, cc.O, g, work);
                 benchmark::DoNotOptimize(y.data());
@@ -100,6 +105,8 @@ void run_conv(benchmark::State& state, ConvCase cc, int N, Pass pass, Impl impl)
                                                             impl == Impl::winograd4 ? 4 : 2);
                 else if (impl == Impl::small)
                     ann::cpu::conv2d_small_backward_data(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
+                else if (impl == Impl::rows)
+                    ann::cpu::conv2d_rows_backward_data(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
                 else
                     ann::cpu::conv2d_backward_data_im2col(dy.data(), w.data(), dx.data(), N, cc.O, g, work);
                 benchmark::DoNotOptimize(dx.data());
@@ -225,7 +232,8 @@ int main(int argc, char** argv) {
         {Pass::fwd, "fwd"}, {Pass::bwd_data, "bwd_data"}, {Pass::bwd_weights, "bwd_weights"}};
     // oneDNN's rows last, all together: its OpenMP threads spin for a while after each call and
     // would take cycles from ann's rows if they came in between.
-    for (Impl impl : {Impl::direct, Impl::im2col, Impl::dispatch, Impl::winograd, Impl::winograd4, Impl::small, Impl::onednn})
+    for (Impl impl : {Impl::direct, Impl::im2col, Impl::dispatch, Impl::winograd, Impl::winograd4, Impl::small, Impl::rows,
+                      Impl::onednn})
         for (const auto& cc : kCases)
             for (int N : {50, 100})
                 for (const auto& ps : passes) {
@@ -243,10 +251,18 @@ int main(int argc, char** argv) {
                     if (impl == Impl::small && (ps.p == Pass::bwd_weights || !ann::cpu::have_avx512() ||
                                                 (ps.p == Pass::fwd ? g_out_w(cc) : cc.H) > ann::cpu::kSmallMaxCols))
                         continue;
+                    // The row kernel (conv_rows_avx512.hpp): 3x3, 5x5, 7x7, 8k or 16k channels in the
+                    // vectors, at most 16 output columns (backward-data: 16 input columns)
+                    if (impl == Impl::rows &&
+                        (ps.p == Pass::bwd_weights ||
+                         !ann::cpu::conv_rows_applies<float>(ConvGeometry{cc.C, cc.H, cc.H, cc.k, cc.k, 1, 0},
+                                                             ps.p == Pass::fwd ? cc.O : cc.C,
+                                                             ps.p == Pass::fwd ? g_out_w(cc) : cc.H)))
+                        continue;
                     const char* impl_name = impl == Impl::direct ? "reference" : impl == Impl::im2col ? "im2col"
                                             : impl == Impl::dispatch ? "dispatch" : impl == Impl::winograd ? "winograd"
                                             : impl == Impl::winograd4 ? "winograd4"
-                                            : impl == Impl::small ? "small" : "onednn";
+                                            : impl == Impl::small ? "small" : impl == Impl::rows ? "rows" : "onednn";
                     const std::string name = std::string("conv/") + impl_name +
                                              "/" + ps.name + "/C" + std::to_string(cc.C) + "_H" +
                                              std::to_string(cc.H) + "_O" + std::to_string(cc.O) + "_k" +

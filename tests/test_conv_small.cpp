@@ -10,20 +10,16 @@
 #include "ann/backend/cpu/conv2d.hpp"
 #include "ann/backend/cpu/conv_reference.hpp"
 #include "ann/core/rng.hpp"
+#include "conv_test_util.hpp"
 
 using namespace ann;
+using conv_test::random_vec;
 
 namespace {
 
 struct Shape {
     int N, C, H, W, O, k;
 };
-
-std::vector<float> random_vec(std::size_t n, Rng& rng) {
-    std::vector<float> v(n);
-    for (auto& e : v) e = static_cast<float>(rng.uniform(-1, 1));
-    return v;
-}
 
 // Max |got - want| over max(1, sum of |terms|)-style scale: float sums of R products differ from
 // the double-accumulated reference by at most ~R * 2^-24 * sum|terms|; R <= 800 here.
@@ -33,11 +29,6 @@ void check_close(const std::vector<float>& got, const std::vector<double>& want,
     for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(double(got[i]) - want[i]));
     CHECK(worst <= tol);
 }
-
-struct Threads {
-    int saved = cpu::num_threads();
-    ~Threads() { cpu::set_num_threads(saved); }
-};
 
 }  // namespace
 
@@ -81,45 +72,31 @@ TEST_CASE("small-map kernel matches the reference, forward and backward-data", "
 
 TEST_CASE("small-map kernel gives the same bits for 1, 2 and 3 threads", "[conv][small][determinism]") {
     if (!cpu::have_avx512()) return;
-    Threads keep;
-    const Shape s{7, 16, 12, 12, 16, 5};
-    const cpu::ConvGeometry g{s.C, s.H, s.W, s.k, s.k, 1, 0};
-    Rng rng(4);
-    const auto x = random_vec(std::size_t(s.N) * s.C * s.H * s.W, rng);
-    const auto w = random_vec(std::size_t(s.O) * g.rows(), rng);
-    const auto dy = random_vec(std::size_t(s.N) * s.O * g.cols(), rng);
-    auto run = [&](int threads) {
-        cpu::set_num_threads(threads);
-        cpu::ConvWorkspace<float> ws;
-        std::vector<float> y(dy.size()), dx(x.size());
-        cpu::conv2d_forward(x.data(), w.data(), w.data(), y.data(), s.N, s.O, g, ws);
-        cpu::conv2d_backward_data(dy.data(), w.data(), dx.data(), s.N, s.O, g, ws);
-        y.insert(y.end(), dx.begin(), dx.end());
-        return y;
-    };
-    const auto one = run(1);
-    CHECK(run(2) == one);
-    CHECK(run(3) == one);
+    conv_test::KeepThreads keep;
+    const cpu::ConvGeometry g{16, 12, 12, 4, 4, 1, 0};  // a 4x4 kernel: the other kernels are not built for it
+    REQUIRE(cpu::conv_forward_uses_small<float>(g, 16));
+    REQUIRE(cpu::conv_backward_data_uses_small<float>(g, 16));
+    const auto one = conv_test::dispatch_bits(7, g, 16, 1);
+    CHECK(conv_test::dispatch_bits(7, g, 16, 2) == one);
+    CHECK(conv_test::dispatch_bits(7, g, 16, 3) == one);
 }
 
-TEST_CASE("the dispatch picks the small-map kernel for the homework's small layers only", "[conv][small]") {
+TEST_CASE("the dispatch picks the small-map kernel where neither the row kernel nor Winograd is", "[conv][small]") {
     if (!cpu::have_avx512()) return;
-    // cnn_3's third conv: forward. cnn_4's fourth (5x5 on 12x12) fits the small-map kernel too, but
-    // the dispatch asks Winograd first, and F(2x2,5x5) with packed tile rows takes it (seventh
-    // session, docs/performance.md).
-    CHECK(cpu::conv_forward_uses_small<float>({8, 13, 13, 7, 7, 1, 0}, 16));
-    CHECK(cpu::conv_forward_uses_small<float>({16, 12, 12, 5, 5, 1, 0}, 16));
-    CHECK(cpu::conv_backward_data_uses_small<float>({16, 12, 12, 5, 5, 1, 0}, 16));
-    CHECK(cpu::conv_forward_uses_winograd<float>({16, 12, 12, 5, 5, 1, 0}, 16));
-    CHECK(cpu::conv_backward_data_uses_winograd<float>({16, 12, 12, 5, 5, 1, 0}, 16));
-    CHECK_FALSE(cpu::conv_forward_uses_winograd<float>({8, 13, 13, 7, 7, 1, 0}, 16));
+    // The homework's small layers go to the row kernel or Winograd (test_conv_rows.cpp); this
+    // kernel keeps the kernel sizes those are not built for (here 4x4 and 2x2).
+    CHECK_FALSE(cpu::conv_forward_uses_small<float>({8, 13, 13, 7, 7, 1, 0}, 16));
+    CHECK_FALSE(cpu::conv_forward_uses_small<float>({16, 12, 12, 5, 5, 1, 0}, 16));
+    CHECK_FALSE(cpu::conv_backward_data_uses_small<float>({16, 12, 12, 5, 5, 1, 0}, 16));
+    CHECK(cpu::conv_forward_uses_small<float>({8, 12, 12, 4, 4, 1, 0}, 16));
+    CHECK(cpu::conv_backward_data_uses_small<float>({16, 10, 10, 2, 2, 1, 0}, 8));
     // Large maps, 8 output channels, double, padding: not.
     CHECK_FALSE(cpu::conv_forward_uses_small<float>({16, 30, 30, 5, 5, 1, 0}, 8));
     CHECK_FALSE(cpu::conv_forward_uses_small<float>({8, 28, 28, 5, 5, 1, 0}, 16));
     CHECK_FALSE(cpu::conv_forward_uses_small<double>({8, 13, 13, 7, 7, 1, 0}, 16));
     CHECK_FALSE(cpu::conv_forward_uses_small<float>({8, 13, 13, 7, 7, 1, 1}, 16));
-    // The same bits through the dispatch as through the kernel itself (cnn_3's third conv).
-    const cpu::ConvGeometry g{8, 13, 13, 7, 7, 1, 0};
+    // The same bits through the dispatch as through the kernel itself (a 4x4 conv on 13x13).
+    const cpu::ConvGeometry g{8, 13, 13, 4, 4, 1, 0};
     Rng rng(8);
     const auto x = random_vec(std::size_t(2) * 8 * 169, rng), w = random_vec(std::size_t(16) * g.rows(), rng);
     std::vector<float> a(std::size_t(2) * 16 * g.cols()), c(a.size());

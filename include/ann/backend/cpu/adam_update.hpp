@@ -35,7 +35,7 @@ void adam_update_scalar(T* w, const T* g, T* m, T* v, std::size_t lo, std::size_
 }
 
 #if ANN_HAVE_AVX512_KERNELS
-__attribute__((target("avx512f,fma"))) inline void adam_update_avx512(float* w, const float* g, float* m, float* v,
+ANN_AVX512_TARGET inline void adam_update_avx512(float* w, const float* g, float* m, float* v,
                                                                       std::size_t lo, std::size_t hi,
                                                                       const AdamStep<float>& h) {
     const __m512 vb1 = _mm512_set1_ps(h.beta1), vb2 = _mm512_set1_ps(h.beta2), c1 = _mm512_set1_ps(1.f - h.beta1),

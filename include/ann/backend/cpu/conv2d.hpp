@@ -1,23 +1,25 @@
 #pragma once
-// The CPU convolution entry points the Conv2d layer calls; each picks a kernel:
-//   float, 3x3 or 5x5, stride 1, no padding, AVX-512, images at least 12 wide -> Winograd
-//       (conv_winograd.hpp: F(4x4,3x3) or F(2x2,3x3) by the conv's output width, F(2x2,5x5))
-//       for forward and backward-data;
-//   else float, stride 1, no padding, AVX-512, outputs at most 12 wide, 16k output channels
-//       (forward) or 16k input channels (backward-data) -> small-map kernel (conv_small_avx512.hpp);
-//   float, stride 1, no padding, AVX-512 present -> direct kernels: conv_direct_avx512.hpp
-//       for forward and (where the padding waste is small) backward-data,
-//       conv_wgrad_ovec_avx512.hpp for backward-weights (>= 8 output channels; else
-//       conv_wgrad_avx512.hpp where the weights are many enough);
-//   anything else -> im2col + GEMM (conv_im2col.hpp).
+// The CPU convolution entry points the Conv2d layer calls; each picks a kernel (float, stride 1,
+// no padding, AVX-512 present; otherwise im2col + GEMM, conv_im2col.hpp):
+//   maps at most 16 wide (forward: the output; backward-data: the input), 3x3, 5x5 or 7x7, 8k or
+//       16k channels in the vectors (forward O, backward-data C) -> the row kernel
+//       (conv_rows_avx512.hpp), except where its predicates name Winograd as faster;
+//   3x3 or 5x5 on images at least 12 wide -> Winograd (conv_winograd.hpp: F(4x4,3x3) or
+//       F(2x2,3x3) by the conv's output width, F(2x2,5x5)), forward and backward-data;
+//   outputs at most 12 wide, 16k output channels (forward) or 16k input channels
+//       (backward-data), other kernel sizes -> small-map kernel (conv_small_avx512.hpp);
+//   otherwise direct kernels: conv_direct_avx512.hpp for forward and (where the padding waste
+//       is small) backward-data, conv_wgrad_ovec_avx512.hpp for backward-weights (>= 8 output
+//       channels; else conv_wgrad_avx512.hpp where the weights are many enough).
 // The choice depends only on the shapes, the type and the CPU, so runs on one machine are
-// reproducible; the two kernels round differently (sums in another order).
+// reproducible; the kernels round differently (sums in another order).
 //   x is (N, C, H, W), w is (O, C, kh, kw), b is (O,) or null, y is (N, O, OH, OW).
 #include <algorithm>
 #include <type_traits>
 
 #include "ann/backend/cpu/conv_direct_avx512.hpp"
 #include "ann/backend/cpu/conv_im2col.hpp"
+#include "ann/backend/cpu/conv_rows_avx512.hpp"
 #include "ann/backend/cpu/conv_small_avx512.hpp"
 #include "ann/backend/cpu/conv_wgrad_avx512.hpp"
 #include "ann/backend/cpu/conv_wgrad_ovec_avx512.hpp"
@@ -62,19 +64,19 @@ bool conv_backward_data_uses_direct(const ConvGeometry& g) {
 
 // Small maps (conv_small_avx512.hpp): vectors across 16 output channels, for outputs at most 12
 // wide and channel counts that fill whole vectors (forward: O; backward-data: the layer's C), where
-// Winograd does not apply (conv2d.hpp asks Winograd first). bench_conv, 2 threads, batch 50/100,
-// GFLOP/s before -> after (docs/performance.md): cnn_3's 8->16 k7 on 13x13 forward 102 -> 185-193,
-// cnn_4's 16->16 k5 on 12x12 forward 127-134 -> 187-191 and backward-data 54-59 -> 74-86 (that
-// one computes the zero padding of dy too: 2.25x the useful multiplies). On cnn_5's 12x12 and
-// 10x10 3x3 layers it measured no faster than Winograd (forward 165 against 166-169 GFLOP/s).
+// neither the row kernel nor Winograd is chosen (kernel sizes other than 3, 5, 7). bench_conv, 2
+// threads, batch 50/100, GFLOP/s before -> after (docs/performance.md): cnn_3's 8->16 k7 on 13x13
+// forward 102 -> 185-193, cnn_4's 16->16 k5 on 12x12 forward 127-134 -> 187-191 (both since taken
+// by faster kernels).
 template <class T>
 bool conv_forward_uses_small(const ConvGeometry& g, int O) {
-    return conv_uses_direct<T>(g) && O % 16 == 0 && g.OW() <= kSmallMaxCols;
+    return conv_uses_direct<T>(g) && O % 16 == 0 && g.OW() <= kSmallMaxCols && !conv_forward_uses_rows<T>(g, O) &&
+           !conv_forward_uses_winograd<T>(g, O);
 }
 template <class T>
 bool conv_backward_data_uses_small(const ConvGeometry& g, int O) {
-    (void)O;
-    return conv_uses_direct<T>(g) && g.C % 16 == 0 && g.W <= kSmallMaxCols;
+    return conv_uses_direct<T>(g) && g.C % 16 == 0 && g.W <= kSmallMaxCols && !conv_backward_data_uses_rows<T>(g, O) &&
+           !conv_backward_data_uses_winograd<T>(g, O);
 }
 
 // The forward, one image at a time (each image on one thread: the same bits for any thread
@@ -88,6 +90,10 @@ void conv2d_forward_images(const T* x, const T* w, const T* b, int N, int O, con
     ws.prepare(ThreadPool::global().size());
 #if ANN_HAVE_AVX512_KERNELS
     if constexpr (std::is_same_v<T, float>) {
+        if (conv_forward_uses_rows<T>(g, O)) {
+            conv2d_rows_forward_images(x, w, b, N, O, g, ws, out, done);
+            return;
+        }
         if (conv_forward_uses_winograd<T>(g, O)) {  // Winograd: conv_winograd.hpp
             conv2d_winograd_forward_images(x, w, b, N, O, g, ws, out, done);
             return;
@@ -135,6 +141,10 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, int N, int O, const Co
                           ConvWorkspace<T>& ws) {
 #if ANN_HAVE_AVX512_KERNELS
     if constexpr (std::is_same_v<T, float>) {
+        if (conv_backward_data_uses_rows<T>(g, O)) {
+            conv2d_rows_backward_data(dy, w, dx, N, O, g, ws);
+            return;
+        }
         if (conv_backward_data_uses_winograd<T>(g, O)) {  // Winograd: conv_winograd.hpp
             conv2d_winograd_backward_data(dy, w, dx, N, O, g, ws);
             return;

@@ -30,7 +30,7 @@ namespace detail {
 // number of valid full-width positions (outputs past it are masked off, and so are the loads
 // that would read past the image).
 template <int OB>
-__attribute__((target("avx512f,fma"))) inline void direct_block(const float* x, int H, int W, int C, int kh, int kw,
+ANN_AVX512_TARGET inline void direct_block(const float* x, int H, int W, int C, int kh, int kw,
                                                                 const float* wt, int O, int o0, int p0, int full,
                                                                 float* out, int out_stride) {
     __m512 acc0[OB], acc1[OB];

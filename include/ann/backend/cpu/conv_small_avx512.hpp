@@ -26,6 +26,7 @@
 #include "ann/backend/cpu/conv_direct_avx512.hpp"
 #include "ann/backend/cpu/conv_im2col.hpp"         // ConvWorkspace, pad_for_full_correlation
 #include "ann/backend/cpu/thread_pool.hpp"
+#include "ann/backend/cpu/simd.hpp"
 
 namespace ann::cpu {
 
@@ -51,7 +52,7 @@ namespace detail {
 // One block: NR rows x NB columns of outputs at (oh0, ow0), 16 output channels (block ob).
 // tap[r] is the input offset of tap r = (c, i, j): c*H*W + i*W + j. out gets (NR*NB, 16).
 template <int NR, int NB>
-__attribute__((target("avx512f,fma"))) inline void small_block(const float* x0, int W, const int* tap, int R,
+ANN_AVX512_TARGET inline void small_block(const float* x0, int W, const int* tap, int R,
                                                                const float* wv, const float* bias16, float* out) {
     const __m512 b = _mm512_loadu_ps(bias16);
     __m512 acc[NR][NB];
@@ -106,7 +107,7 @@ inline std::vector<int> small_conv_taps(int C, int H, int W, int kh, int kw) {
 // One image; tap from small_conv_taps, out = kSmallConvOutFloats of thread scratch (one block).
 inline constexpr std::size_t kSmallConvOutFloats = std::size_t(kSmallMaxAcc) * 16;
 
-__attribute__((target("avx512f,fma"))) inline void conv2d_small_image_avx512(const float* x, int C, int H, int W,
+ANN_AVX512_TARGET inline void conv2d_small_image_avx512(const float* x, int C, int H, int W,
                                                                               int kh, int kw, const int* tap,
                                                                               const float* wv, int O,
                                                                               const float* bias, float* y,

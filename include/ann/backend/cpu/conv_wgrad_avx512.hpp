@@ -12,6 +12,7 @@
 #include <cstddef>
 
 #include "ann/backend/cpu/conv_direct_avx512.hpp"
+#include "ann/backend/cpu/simd.hpp"
 
 namespace ann::cpu {
 
@@ -19,7 +20,7 @@ namespace ann::cpu {
 namespace detail {
 
 template <int OB, int RB>
-__attribute__((target("avx512f,fma"))) inline void wgrad_block(const float* dyz, const float* x, int H, int W,
+ANN_AVX512_TARGET inline void wgrad_block(const float* dyz, const float* x, int H, int W,
                                                                int kh, int kw, int full, int o0, int r0, int R,
                                                                float* out) {
     __m512 acc[OB][RB];

@@ -20,6 +20,7 @@
 #include "ann/backend/cpu/conv_direct_avx512.hpp"
 #include "ann/backend/cpu/conv_im2col.hpp"
 #include "ann/backend/cpu/thread_pool.hpp"
+#include "ann/backend/cpu/simd.hpp"
 
 namespace ann::cpu {
 
@@ -29,40 +30,14 @@ inline bool conv_wgrad_ovec_supports_kw(int kw) { return kw == 1 || kw == 3 || k
 inline int conv_wgrad_ovec_padded(int O) { return O <= 8 ? 8 : (O + 15) / 16 * 16; }
 
 #if ANN_HAVE_AVX512_KERNELS
-#define ANN_WGRAD_OVEC_TARGET __attribute__((target("avx512f,avx512vl,fma")))
 namespace detail {
-
-template <int V>
-struct WgVec;
-template <>
-struct WgVec<16> {
-    using T = __m512;
-    ANN_WGRAD_OVEC_TARGET static T zero() { return _mm512_setzero_ps(); }
-    ANN_WGRAD_OVEC_TARGET static T load(const float* p) { return _mm512_loadu_ps(p); }
-    ANN_WGRAD_OVEC_TARGET static T fma_bcast(T d, const float* x, T acc) {
-        return _mm512_fmadd_ps(d, _mm512_set1_ps(*x), acc);
-    }
-    ANN_WGRAD_OVEC_TARGET static T add(T a, T b) { return _mm512_add_ps(a, b); }
-    ANN_WGRAD_OVEC_TARGET static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
-};
-template <>
-struct WgVec<8> {
-    using T = __m256;
-    ANN_WGRAD_OVEC_TARGET static T zero() { return _mm256_setzero_ps(); }
-    ANN_WGRAD_OVEC_TARGET static T load(const float* p) { return _mm256_loadu_ps(p); }
-    ANN_WGRAD_OVEC_TARGET static T fma_bcast(T d, const float* x, T acc) {
-        return _mm256_fmadd_ps(d, _mm256_set1_ps(*x), acc);
-    }
-    ANN_WGRAD_OVEC_TARGET static T add(T a, T b) { return _mm256_add_ps(a, b); }
-    ANN_WGRAD_OVEC_TARGET static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
-};
 
 // NR kernel rows from rr0, KW taps each, output channels o0 .. o0+V-1.
 // With bias != null also bias[o0 ..] = sum_p dy[o, p], in p order (conv2d_bias_partial's order).
 template <int V, int KW, int NR>
-ANN_WGRAD_OVEC_TARGET inline void wgrad_ovec_block(const float* x, const float* dyt, int H, int W, int kh, int OH,
+ANN_AVX512_TARGET inline void wgrad_ovec_block(const float* x, const float* dyt, int H, int W, int kh, int OH,
                                                    int OW, int Op, int o0, int rr0, float* out, float* bias) {
-    using Vec = WgVec<V>;
+    using Vec = FloatVec<V>;
     typename Vec::T acc[NR][KW], bsum = Vec::zero();
 ANN_GCC_UNROLL(28)
     for (int r = 0; r < NR; ++r)
@@ -123,7 +98,7 @@ inline void wgrad_ovec_image(const float* x, const float* dyt, int C, int H, int
 
 // dyt[p*Op + o] = dy[o*P + p], zero for O <= o < Op; 8x8 blocks transposed in registers, all of
 // a group of 8 positions' channels in turn (each dyt line written at once).
-ANN_WGRAD_OVEC_TARGET inline void wgrad_transpose_dy(const float* dy, int O, int P, int Op, float* dyt) {
+ANN_AVX512_TARGET inline void wgrad_transpose_dy(const float* dy, int O, int P, int Op, float* dyt) {
     const int O8 = O / 8 * 8;
     int p = 0;
     for (; p + 8 <= P; p += 8) {
@@ -178,7 +153,6 @@ inline void conv2d_wgrad_image_ovec_avx512(const float* x, const float* dy, int 
                    : detail::wgrad_ovec_image<16, 7>(x, dyt, C, H, W, kh, Op, out, bout); break;
     }
 }
-#undef ANN_WGRAD_OVEC_TARGET
 #endif
 
 // Sums per-image partials laid out (R, Op) [+ Op bias sums] (part floats each, in `partial`) in

@@ -22,6 +22,7 @@
 
 #include "ann/backend/cpu/conv_direct_avx512.hpp"
 #include "ann/backend/cpu/conv_im2col.hpp"
+#include "ann/backend/cpu/conv_rows_avx512.hpp"  // its predicates: where it wins, Winograd is not used
 #include "ann/backend/cpu/conv_winograd_core.hpp"
 #include "ann/backend/cpu/conv_winograd_f23.hpp"
 #include "ann/backend/cpu/conv_winograd_f25.hpp"
@@ -35,31 +36,33 @@ inline bool conv_is_winograd_shape(const ConvGeometry& g) {
     return (g.kh == 3 || g.kh == 5) && g.kw == g.kh && g.stride == 1 && g.pad == 0 && g.H >= g.kh && g.W >= g.kw;
 }
 
-// Which kernel, by measurement (bench_conv, one thread's CPU time, batch 50 and 100, the tables in
-// docs/performance.md, "seventh session"):
-// - 3x3 whose conv output is at least 16 wide (every 3x3 layer of cnn_4 and cnn_5 but the 12x12
-//   and 10x10 ones, forward and backward-data): F(4x4,3x3), faster than F(2x2,3x3) there.
+// Which variant, by measurement (bench_conv, one thread's CPU time, batch 50 and 100, the tables in
+// docs/performance.md, seventh and eighth sessions):
+// - 3x3 whose conv output is at least 13 wide (every 3x3 layer of cnn_4 and cnn_5 but the 12x12
+//   and 10x10 ones, forward and backward-data): F(4x4,3x3), faster than F(2x2,3x3) there (13 to
+//   15 wide, release flags, one thread: 98-100 against 88-90 GFLOP/s forward, 67-89 against 60-81
+//   backward-data; 12 wide: 61 against 89 forward, 55 against 62 backward-data).
 //   Narrower, F(4x4,3x3) has too few tiles to fill a vector (a 10x10 output is 9 of them).
-// - 3x3 on images 12 wide (cnn_5's 16->16): F(2x2,3x3) with packed tile rows, as fast as the
-//   small-map kernel; 10 wide (cnn_5's 16->8): not Winograd, as before.
-// - 5x5: images at least 12 wide (cnn_3's 16->8 @30, cnn_4's 8->16 @28 and, since its 4 tile rows
-//   of 4 tiles fill one packed vector, cnn_4's 16->16 @12, where F(2x2,5x5) now beats the
-//   small-map kernel).
+// - 5x5: F(2x2,5x5).
+// Where the row kernel (conv_rows_avx512.hpp) is faster, it is chosen instead: its predicates
+// say where; the small maps of the homework (cnn_5's 12x12 and 10x10 3x3 layers, cnn_4's 12x12
+// 5x5 layer's backward-data) go there. F(2x2,3x3) stays for 3x3 layers 12 to 14 wide whose
+// channels do not fill 8 lanes.
 // The output tile m of the variant for a k x k kernel whose conv output is out_w wide (forward:
 // the layer's OW; backward-data: its W).
-inline int winograd_tile(int k, int out_w) { return k == 3 && out_w >= 16 ? 4 : 2; }
-inline int winograd_min_width(int /*k*/) { return 12; }  // both kernel sizes (above)
+inline int winograd_tile(int k, int out_w) { return k == 3 && out_w >= 13 ? 4 : 2; }
+inline int winograd_min_width(int /*k*/) { return 12; }  // both kernel sizes
 
 template <class T>
 bool conv_forward_uses_winograd(const ConvGeometry& g, int O) {
-    (void)O;
-    return std::is_same_v<T, float> && conv_is_winograd_shape(g) && have_avx512() && g.W >= winograd_min_width(g.kh);
+    return std::is_same_v<T, float> && conv_is_winograd_shape(g) && have_avx512() &&
+           g.W >= winograd_min_width(g.kh) && !conv_forward_uses_rows<T>(g, O);
 }
 
 template <class T>
 bool conv_backward_data_uses_winograd(const ConvGeometry& g, int O) {
-    (void)O;
-    return std::is_same_v<T, float> && conv_is_winograd_shape(g) && have_avx512() && g.W >= winograd_min_width(g.kh);
+    return std::is_same_v<T, float> && conv_is_winograd_shape(g) && have_avx512() &&
+           g.W >= winograd_min_width(g.kh) && !conv_backward_data_uses_rows<T>(g, O);
 }
 
 // Calls f(Vt{}) with the variant of kernel size k (3 or 5) and output tile m.

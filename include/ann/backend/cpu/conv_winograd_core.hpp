@@ -27,8 +27,9 @@ namespace ann::cpu {
 // -march, changes the bits) and rounded once to T. Forward: k = w[o][c], ci = c, co = o (input
 // channels C, outputs O). Backward-data, the conv of dy (input channels O, outputs C): k = w[o][c]
 // flipped, ci = o, co = c.
+namespace detail {
 template <class T, int A, int K>
-void winograd_weights_from_g(const double (&G)[A][K], const T* w, int O, int C, bool backward, T* U) {
+__attribute__((always_inline)) inline void winograd_weights_loop(const double (&G)[A][K], const T* w, int O, int C, bool backward, T* U) {
     const int n_in = backward ? O : C, n_out = backward ? C : O;
     for (int o = 0; o < O; ++o)
         for (int c = 0; c < C; ++c) {
@@ -50,6 +51,25 @@ void winograd_weights_from_g(const double (&G)[A][K], const T* w, int O, int C, 
                     U[(std::size_t(A * a + b) * n_in + ci) * n_out + co] = T(u);
                 }
         }
+}
+#if ANN_HAVE_AVX512_KERNELS
+// The same loop where FMA is an instruction: in a build without it (-march=x86-64-v2) every
+// std::fma is a call into libm, and on small maps this transform then took as long as the
+// convolution (F(2x2,5x5) on cnn_4's 12x12 layer: 76 against 115 GFLOP/s, one thread). fma is
+// correctly rounded either way, so the bits are the same.
+template <class T, int A, int K>
+ANN_AVX512_TARGET void winograd_weights_fma(const double (&G)[A][K], const T* w, int O, int C, bool backward, T* U) {
+    winograd_weights_loop<T, A, K>(G, w, O, C, backward, U);
+}
+#endif
+}  // namespace detail
+
+template <class T, int A, int K>
+void winograd_weights_from_g(const double (&G)[A][K], const T* w, int O, int C, bool backward, T* U) {
+#if ANN_HAVE_AVX512_KERNELS
+    if (have_avx512()) return detail::winograd_weights_fma<T, A, K>(G, w, O, C, backward, U);
+#endif
+    detail::winograd_weights_loop<T, A, K>(G, w, O, C, backward, U);
 }
 
 // Scalar, one image, any variant: x (C, H, W), U from winograd_weights_from_g(Vt::G) (C inputs,
@@ -143,7 +163,7 @@ inline __mmask16 lanes_between(int lo, int hi) { return __mmask16(first_lanes(hi
 
 // M (O x Tp) = for one xi: block of OB output channels x NV*16 tiles, summed over C.
 template <int OB, int NV>
-__attribute__((target("avx512f,fma"))) inline void wino_gemm_block(const float* V, int Tp, int C, const float* U, int O,
+ANN_AVX512_TARGET inline void wino_gemm_block(const float* V, int Tp, int C, const float* U, int O,
                                                                    float* M) {
     __m512 acc[OB][NV];
 ANN_GCC_UNROLL(8)
@@ -220,7 +240,7 @@ struct WinoWindow {
 // The m-way split of a 16m-float window into m vectors: out[k][lane] = window[m*lane + k], for
 // k < n (n <= m: the columns still needed).
 template <int m>
-__attribute__((target("avx512f,fma"))) inline void wino_deinterleave(const __m512 w[m], int n, __m512* out) {
+ANN_AVX512_TARGET inline void wino_deinterleave(const __m512 w[m], int n, __m512* out) {
     if constexpr (m == 2) {
         const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
@@ -247,7 +267,7 @@ __attribute__((target("avx512f,fma"))) inline void wino_deinterleave(const __m51
 
 // The inverse: window[m*lane + j] = y[j][lane], 16m floats in m zmm.
 template <int m>
-__attribute__((target("avx512f,fma"))) inline void wino_interleave(const __m512 y[m], __m512 w[m]) {
+ANN_AVX512_TARGET inline void wino_interleave(const __m512 y[m], __m512 w[m]) {
     const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     if constexpr (m == 2) {
@@ -272,7 +292,7 @@ __attribute__((target("avx512f,fma"))) inline void wino_interleave(const __m512 
 // positions m*t + k - q (windows shifted q = 0, m, 2m, ... columns), split into columns.
 // Wide rows: one image row h from column col0 (zero past the image).
 template <class Vt>
-__attribute__((target("avx512f,fma"), always_inline)) inline void wino_row_wide(const float* xc, int H, int W, int h,
+ANN_AVX512_TARGET __attribute__((always_inline)) inline void wino_row_wide(const float* xc, int H, int W, int h,
                                                                                 int col0, __m512* out) {
     constexpr int m = Vt::kM, A = Vt::kA, NW = (A + m - 1) / m;
     if (h >= H) {
@@ -294,7 +314,7 @@ ANN_GCC_UNROLL(4)
 }
 // Packed rows: image rows m*(th+s)+a of the vector's tile rows s < rows, merged by win's masks.
 template <class Vt>
-__attribute__((target("avx512f,fma"), always_inline)) inline void wino_row_packed(const float* xc, int H, int W, int th,
+ANN_AVX512_TARGET __attribute__((always_inline)) inline void wino_row_packed(const float* xc, int H, int W, int th,
                                                                                   int rows, int a,
                                                                                   const WinoWindow<Vt::kM>* win,
                                                                                   __m512* out) {
@@ -320,7 +340,7 @@ ANN_GCC_UNROLL(4)
 
 // B^T down each column of the vector's A input rows (row a in e[(base + a) % A]) into V.
 template <class Vt>
-__attribute__((target("avx512f,fma"), always_inline)) inline void wino_columns_to_v(const __m512 (*e)[Vt::kA], int base,
+ANN_AVX512_TARGET __attribute__((always_inline)) inline void wino_columns_to_v(const __m512 (*e)[Vt::kA], int base,
                                                                                     __mmask16 keep, float* dst,
                                                                                     std::size_t plane) {
     constexpr int A = Vt::kA;
@@ -338,7 +358,7 @@ ANN_GCC_UNROLL(6)
 // One vector of a wide image (tile row th, tiles tw0..tw0+nt-1): its input row a is kept in ring
 // slot (base + a) % A, so the next tile row (base + m) finds its first A - m rows computed.
 template <class Vt>
-__attribute__((target("avx512f,fma"), always_inline)) inline void wino_wide_vector(const float* xc, int H, int W, int th,
+ANN_AVX512_TARGET __attribute__((always_inline)) inline void wino_wide_vector(const float* xc, int H, int W, int th,
                                                                                    int tw0, int nt, bool fresh, int base,
                                                                                    __m512 (*ring)[Vt::kA], float* dst,
                                                                                    std::size_t plane) {
@@ -352,7 +372,7 @@ ANN_GCC_UNROLL(6)
 // V[alpha*a+b][c][t] for the tile rows [th0, th1) of channel image xc (H, W), laid out as
 // WinogradLanes says.
 template <class Vt>
-__attribute__((target("avx512f,fma"))) void winograd_input_transform(const float* xc, int H, int W, int TW, int th0,
+ANN_AVX512_TARGET void winograd_input_transform(const float* xc, int H, int W, int TW, int th0,
                                                                      int th1, float* V, std::size_t plane) {
     constexpr int m = Vt::kM, A = Vt::kA, NW = (A + m - 1) / m;
     const WinogradLanes L(TW);
@@ -397,7 +417,7 @@ ANN_GCC_UNROLL(6)
 // columns, A along each output row of the tiles, the m columns interleaved into a 16m-float
 // window and written row by row (packed rows: each tile row's part of the window to its own rows).
 template <class Vt>
-__attribute__((target("avx512f,fma"))) void winograd_output_transform(const float* Mo, std::size_t plane, int OH, int OW,
+ANN_AVX512_TARGET void winograd_output_transform(const float* Mo, std::size_t plane, int OH, int OW,
                                                                       int TW, int th0, int th1, float bias, bool has_bias,
                                                                       float* yo) {
     constexpr int m = Vt::kM, A = Vt::kA;

@@ -45,15 +45,15 @@ struct WinogradF23 {
         y[1] = (m[1] - m[2]) - m[3];
     }
 #if ANN_HAVE_AVX512_KERNELS
-    // The same on 16 lanes (code inlined into target("avx512f") functions must be compiled for
+    // The same on 16 lanes (code inlined into ANN_AVX512_TARGET functions must be compiled for
     // that target too, so the templates above cannot serve).
-    __attribute__((target("avx512f,fma"))) static void bt_zmm(const __m512 d[4], __m512 v[4]) {
+    ANN_AVX512_TARGET static void bt_zmm(const __m512 d[4], __m512 v[4]) {
         v[0] = _mm512_sub_ps(d[0], d[2]);
         v[1] = _mm512_add_ps(d[1], d[2]);
         v[2] = _mm512_sub_ps(d[2], d[1]);
         v[3] = _mm512_sub_ps(d[1], d[3]);
     }
-    __attribute__((target("avx512f,fma"))) static void at_zmm(const __m512 m[4], __m512 y[2]) {
+    ANN_AVX512_TARGET static void at_zmm(const __m512 m[4], __m512 y[2]) {
         y[0] = _mm512_add_ps(_mm512_add_ps(m[0], m[1]), m[2]);
         y[1] = _mm512_sub_ps(_mm512_sub_ps(m[1], m[2]), m[3]);
     }

@@ -58,9 +58,9 @@ struct WinogradF25 {
         y[1] = std::fma(T(2), m[3] - m[4], m[1] - m[2]) + m[5];
     }
 #if ANN_HAVE_AVX512_KERNELS
-    // The same operations in the same order on 16 lanes (code inlined into target("avx512f")
+    // The same operations in the same order on 16 lanes (code inlined into ANN_AVX512_TARGET
     // functions must be compiled for that target too, so the templates above cannot serve).
-    __attribute__((target("avx512f,fma"))) static void bt_zmm(const __m512 d[6], __m512 v[6]) {
+    ANN_AVX512_TARGET static void bt_zmm(const __m512 d[6], __m512 v[6]) {
         const __m512 m4 = _mm512_set1_ps(-4.f), m5 = _mm512_set1_ps(-5.f), p4 = _mm512_set1_ps(4.f);
         const __m512 t0 = _mm512_fmadd_ps(m4, d[2], d[4]), t1 = _mm512_fmadd_ps(m4, d[1], d[3]);
         const __m512 t2 = _mm512_sub_ps(d[4], d[2]), s31 = _mm512_sub_ps(d[3], d[1]), t3 = _mm512_add_ps(s31, s31);
@@ -71,7 +71,7 @@ struct WinogradF25 {
         v[4] = _mm512_sub_ps(t2, t3);
         v[5] = _mm512_fmadd_ps(p4, d[1], _mm512_fmadd_ps(m5, d[3], d[5]));
     }
-    __attribute__((target("avx512f,fma"))) static void at_zmm(const __m512 m[6], __m512 y[2]) {
+    ANN_AVX512_TARGET static void at_zmm(const __m512 m[6], __m512 y[2]) {
         y[0] = _mm512_add_ps(_mm512_add_ps(m[0], _mm512_add_ps(m[1], m[2])), _mm512_add_ps(m[3], m[4]));
         y[1] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(2.f), _mm512_sub_ps(m[3], m[4]), _mm512_sub_ps(m[1], m[2])),
                              m[5]);

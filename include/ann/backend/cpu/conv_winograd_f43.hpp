@@ -16,6 +16,7 @@
 // u |y + b|. In all at most C+13 rounding factors per term:
 //   |y_hat - y| <= g_{C+13} * S + u * |b|.
 #include "ann/backend/cpu/conv_winograd_f25.hpp"
+#include "ann/backend/cpu/simd.hpp"
 
 namespace ann::cpu {
 
@@ -43,10 +44,10 @@ struct WinogradF43 {
         y[3] = std::fma(T(8), d34, d12) + m[5];
     }
 #if ANN_HAVE_AVX512_KERNELS
-    __attribute__((target("avx512f,fma"))) static void bt_zmm(const __m512 d[6], __m512 v[6]) {
+    ANN_AVX512_TARGET static void bt_zmm(const __m512 d[6], __m512 v[6]) {
         WinogradF25::bt_zmm(d, v);
     }
-    __attribute__((target("avx512f,fma"))) static void at_zmm(const __m512 m[6], __m512 y[4]) {
+    ANN_AVX512_TARGET static void at_zmm(const __m512 m[6], __m512 y[4]) {
         const __m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
         const __m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
         y[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);

@@ -15,7 +15,7 @@
 namespace ann::cpu {
 
 #if ANN_HAVE_AVX512_KERNELS
-__attribute__((target("avx512f"))) inline void maxpool_plane_2x2_avx512(const float* plane, std::size_t W,
+ANN_AVX512_TARGET inline void maxpool_plane_2x2_avx512(const float* plane, std::size_t W,
                                                                         std::size_t OH, std::size_t OW, float* y,
                                                                         std::uint32_t* argmax) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
