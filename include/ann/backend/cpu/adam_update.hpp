@@ -36,8 +36,8 @@ void adam_update_scalar(T* w, const T* g, T* m, T* v, std::size_t lo, std::size_
 
 #if ANN_HAVE_AVX512_KERNELS
 ANN_AVX512_TARGET inline void adam_update_avx512(float* w, const float* g, float* m, float* v,
-                                                                      std::size_t lo, std::size_t hi,
-                                                                      const AdamStep<float>& h) {
+                                                 std::size_t lo, std::size_t hi,
+                                                 const AdamStep<float>& h) {
     const __m512 vb1 = _mm512_set1_ps(h.beta1), vb2 = _mm512_set1_ps(h.beta2), c1 = _mm512_set1_ps(1.f - h.beta1),
                  c2 = _mm512_set1_ps(1.f - h.beta2), vstep = _mm512_set1_ps(h.step_size),
                  vbc = _mm512_set1_ps(h.sqrt_bc2), veps = _mm512_set1_ps(h.eps), vwd = _mm512_set1_ps(h.weight_decay),

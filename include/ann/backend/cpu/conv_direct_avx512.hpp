@@ -31,8 +31,8 @@ namespace detail {
 // that would read past the image).
 template <int OB>
 ANN_AVX512_TARGET inline void direct_block(const float* x, int H, int W, int C, int kh, int kw,
-                                                                const float* wt, int O, int o0, int p0, int full,
-                                                                float* out, int out_stride) {
+                                           const float* wt, int O, int o0, int p0, int full,
+                                           float* out, int out_stride) {
     __m512 acc0[OB], acc1[OB];
 ANN_GCC_UNROLL(8)
     for (int o = 0; o < OB; ++o) acc0[o] = acc1[o] = _mm512_setzero_ps();

@@ -79,8 +79,8 @@ namespace detail {
 // 2*SHIFT values each) times the KW weight vectors at wv + wof[t].
 template <int VL, int KW, int NOUT, int SHIFT, int NR>
 ANN_AVX512_TARGET inline void rows_block(const float* in, int stride, const int* src,
-                                                               const int* wof, int nt, const float* wv,
-                                                               const float* bias, float* out) {
+                                         const int* wof, int nt, const float* wv,
+                                         const float* bias, float* out) {
     using Op = FloatVec<VL>;
     constexpr int NIN = NOUT - KW + 1 + 2 * SHIFT;
     typename Op::T acc[NR][NOUT];
@@ -247,8 +247,8 @@ inline void rows_pad_dy(const float* dy, int O, const ConvGeometry& g, float* ou
 // One image: in -> out (channels, rows, cols), bias (per output channel) or null; tmp holds one
 // block (kRowsTmpFloats).
 ANN_AVX512_TARGET inline void conv2d_rows_image(const RowsPlan& p, int channels,
-                                                                      const float* in, const float* bias, float* out,
-                                                                      float* tmp) {
+                                                const float* in, const float* bias, float* out,
+                                                float* tmp) {
     const int L = p.lanes;
     const std::size_t plane = std::size_t(p.rows) * p.cols;
     const auto pick = [&](bool full) {

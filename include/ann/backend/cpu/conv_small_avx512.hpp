@@ -53,7 +53,7 @@ namespace detail {
 // tap[r] is the input offset of tap r = (c, i, j): c*H*W + i*W + j. out gets (NR*NB, 16).
 template <int NR, int NB>
 ANN_AVX512_TARGET inline void small_block(const float* x0, int W, const int* tap, int R,
-                                                               const float* wv, const float* bias16, float* out) {
+                                          const float* wv, const float* bias16, float* out) {
     const __m512 b = _mm512_loadu_ps(bias16);
     __m512 acc[NR][NB];
     ANN_GCC_UNROLL(3)
@@ -108,10 +108,10 @@ inline std::vector<int> small_conv_taps(int C, int H, int W, int kh, int kw) {
 inline constexpr std::size_t kSmallConvOutFloats = std::size_t(kSmallMaxAcc) * 16;
 
 ANN_AVX512_TARGET inline void conv2d_small_image_avx512(const float* x, int C, int H, int W,
-                                                                              int kh, int kw, const int* tap,
-                                                                              const float* wv, int O,
-                                                                              const float* bias, float* y,
-                                                                              float* out) {
+                                                        int kh, int kw, const int* tap,
+                                                        const float* wv, int O,
+                                                        const float* bias, float* y,
+                                                        float* out) {
     const int OH = H - kh + 1, OW = W - kw + 1, R = C * kh * kw;
     const std::size_t OHW = std::size_t(OH) * OW;
     // Columns in blocks of at most 12, balanced; rows as many as fit in the accumulators.

@@ -21,8 +21,8 @@ namespace detail {
 
 template <int OB, int RB>
 ANN_AVX512_TARGET inline void wgrad_block(const float* dyz, const float* x, int H, int W,
-                                                               int kh, int kw, int full, int o0, int r0, int R,
-                                                               float* out) {
+                                          int kh, int kw, int full, int o0, int r0, int R,
+                                          float* out) {
     __m512 acc[OB][RB];
 ANN_GCC_UNROLL(8)
     for (int o = 0; o < OB; ++o)

@@ -36,7 +36,7 @@ namespace detail {
 // With bias != null also bias[o0 ..] = sum_p dy[o, p], in p order (conv2d_bias_partial's order).
 template <int V, int KW, int NR>
 ANN_AVX512_TARGET inline void wgrad_ovec_block(const float* x, const float* dyt, int H, int W, int kh, int OH,
-                                                   int OW, int Op, int o0, int rr0, float* out, float* bias) {
+                                               int OW, int Op, int o0, int rr0, float* out, float* bias) {
     using Vec = FloatVec<V>;
     typename Vec::T acc[NR][KW], bsum = Vec::zero();
 ANN_GCC_UNROLL(28)

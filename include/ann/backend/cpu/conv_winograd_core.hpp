@@ -164,7 +164,7 @@ inline __mmask16 lanes_between(int lo, int hi) { return __mmask16(first_lanes(hi
 // M (O x Tp) = for one xi: block of OB output channels x NV*16 tiles, summed over C.
 template <int OB, int NV>
 ANN_AVX512_TARGET inline void wino_gemm_block(const float* V, int Tp, int C, const float* U, int O,
-                                                                   float* M) {
+                                              float* M) {
     __m512 acc[OB][NV];
 ANN_GCC_UNROLL(8)
     for (int o = 0; o < OB; ++o)
@@ -293,7 +293,7 @@ ANN_AVX512_TARGET inline void wino_interleave(const __m512 y[m], __m512 w[m]) {
 // Wide rows: one image row h from column col0 (zero past the image).
 template <class Vt>
 ANN_AVX512_TARGET __attribute__((always_inline)) inline void wino_row_wide(const float* xc, int H, int W, int h,
-                                                                                int col0, __m512* out) {
+                                                                           int col0, __m512* out) {
     constexpr int m = Vt::kM, A = Vt::kA, NW = (A + m - 1) / m;
     if (h >= H) {
 ANN_GCC_UNROLL(6)
@@ -315,9 +315,9 @@ ANN_GCC_UNROLL(4)
 // Packed rows: image rows m*(th+s)+a of the vector's tile rows s < rows, merged by win's masks.
 template <class Vt>
 ANN_AVX512_TARGET __attribute__((always_inline)) inline void wino_row_packed(const float* xc, int H, int W, int th,
-                                                                                  int rows, int a,
-                                                                                  const WinoWindow<Vt::kM>* win,
-                                                                                  __m512* out) {
+                                                                             int rows, int a,
+                                                                             const WinoWindow<Vt::kM>* win,
+                                                                             __m512* out) {
     constexpr int m = Vt::kM, A = Vt::kA, NW = (A + m - 1) / m;
     __m512 d[NW * m];
 ANN_GCC_UNROLL(3)
@@ -341,8 +341,8 @@ ANN_GCC_UNROLL(4)
 // B^T down each column of the vector's A input rows (row a in e[(base + a) % A]) into V.
 template <class Vt>
 ANN_AVX512_TARGET __attribute__((always_inline)) inline void wino_columns_to_v(const __m512 (*e)[Vt::kA], int base,
-                                                                                    __mmask16 keep, float* dst,
-                                                                                    std::size_t plane) {
+                                                                               __mmask16 keep, float* dst,
+                                                                               std::size_t plane) {
     constexpr int A = Vt::kA;
 ANN_GCC_UNROLL(6)
     for (int b = 0; b < A; ++b) {
@@ -359,9 +359,9 @@ ANN_GCC_UNROLL(6)
 // slot (base + a) % A, so the next tile row (base + m) finds its first A - m rows computed.
 template <class Vt>
 ANN_AVX512_TARGET __attribute__((always_inline)) inline void wino_wide_vector(const float* xc, int H, int W, int th,
-                                                                                   int tw0, int nt, bool fresh, int base,
-                                                                                   __m512 (*ring)[Vt::kA], float* dst,
-                                                                                   std::size_t plane) {
+                                                                              int tw0, int nt, bool fresh, int base,
+                                                                              __m512 (*ring)[Vt::kA], float* dst,
+                                                                              std::size_t plane) {
     constexpr int m = Vt::kM, A = Vt::kA;
 ANN_GCC_UNROLL(6)
     for (int a = 0; a < A; ++a)
@@ -373,7 +373,7 @@ ANN_GCC_UNROLL(6)
 // WinogradLanes says.
 template <class Vt>
 ANN_AVX512_TARGET void winograd_input_transform(const float* xc, int H, int W, int TW, int th0,
-                                                                     int th1, float* V, std::size_t plane) {
+                                                int th1, float* V, std::size_t plane) {
     constexpr int m = Vt::kM, A = Vt::kA, NW = (A + m - 1) / m;
     const WinogradLanes L(TW);
     __m512 e[A][A];
@@ -418,8 +418,8 @@ ANN_GCC_UNROLL(6)
 // window and written row by row (packed rows: each tile row's part of the window to its own rows).
 template <class Vt>
 ANN_AVX512_TARGET void winograd_output_transform(const float* Mo, std::size_t plane, int OH, int OW,
-                                                                      int TW, int th0, int th1, float bias, bool has_bias,
-                                                                      float* yo) {
+                                                 int TW, int th0, int th1, float bias, bool has_bias,
+                                                 float* yo) {
     constexpr int m = Vt::kM, A = Vt::kA;
     const WinogradLanes L(TW);
     const __m512 vb = _mm512_set1_ps(bias);

@@ -16,8 +16,8 @@ namespace ann::cpu {
 
 #if ANN_HAVE_AVX512_KERNELS
 ANN_AVX512_TARGET inline void maxpool_plane_2x2_avx512(const float* plane, std::size_t W,
-                                                                        std::size_t OH, std::size_t OW, float* y,
-                                                                        std::uint32_t* argmax) {
+                                                       std::size_t OH, std::size_t OW, float* y,
+                                                       std::uint32_t* argmax) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     const __m512i off1 = _mm512_set1_epi32(1), offW = _mm512_set1_epi32(int(W)),
