@@ -170,6 +170,22 @@ struct RowsPlan {
         }
         start.push_back(int(src.size()));
     }
+
+    // wv from w (O, C, kh, kw): lanes over O with taps (c, i) and the weights flipped in j
+    // (forward), or lanes over C with taps (o, i) (backward-data).
+    void pack(const float* w, int O, int C, int kh, bool forward_layout) {
+        const int L = lanes, taps = forward_layout ? C : O, chans = forward_layout ? O : C;
+        wblock = std::size_t(taps) * kh * kw * L;
+        wv.resize(std::size_t(chans / L) * wblock);
+        for (int o = 0; o < O; ++o)
+            for (int c = 0; c < C; ++c) {
+                const int ch = forward_layout ? o : c, tap = forward_layout ? c : o;
+                for (int i = 0; i < kh; ++i)
+                    for (int j = 0; j < kw; ++j)
+                        wv[std::size_t(ch / L) * wblock + ((std::size_t(tap) * kh + i) * kw + j) * L + ch % L] =
+                            w[((std::size_t(o) * C + c) * kh + i) * kw + (forward_layout ? kw - 1 - j : j)];
+            }
+    }
 };
 
 // Forward: lanes over O; tap (c, i) of output row oh reads x row c*H + oh + i; weights flipped in j.
@@ -181,14 +197,7 @@ inline RowsPlan rows_plan_forward(const float* w, int O, const ConvGeometry& g) 
     p.kw = g.kw;
     p.stride = g.W;
     const int C = g.C, kh = g.kh, kw = g.kw, L = p.lanes;
-    p.wblock = std::size_t(C) * kh * kw * L;
-    p.wv.assign(std::size_t(O / L) * p.wblock, 0.f);
-    for (int o = 0; o < O; ++o)
-        for (int c = 0; c < C; ++c)
-            for (int i = 0; i < kh; ++i)
-                for (int j = 0; j < kw; ++j)
-                    p.wv[std::size_t(o / L) * p.wblock + ((std::size_t(c) * kh + i) * kw + j) * L + o % L] =
-                        w[((std::size_t(o) * C + c) * kh + i) * kw + (kw - 1 - j)];
+    p.pack(w, O, C, kh, true);
     p.blocks([&](int r0, int) {
         for (int c = 0; c < C; ++c)
             for (int i = 0; i < kh; ++i) {
@@ -214,14 +223,7 @@ inline RowsPlan rows_plan_backward_data(const float* w, int O, const ConvGeometr
     p.forward = false;
     p.stride = g.OW();
     const int C = g.C, kh = g.kh, kw = g.kw, L = p.lanes, OH = g.OH(), OW = g.OW(), HP = rows_padded_dy_rows(g);
-    p.wblock = std::size_t(O) * kh * kw * L;
-    p.wv.assign(std::size_t(C / L) * p.wblock, 0.f);
-    for (int o = 0; o < O; ++o)
-        for (int c = 0; c < C; ++c)
-            for (int i = 0; i < kh; ++i)
-                for (int j = 0; j < kw; ++j)
-                    p.wv[std::size_t(c / L) * p.wblock + ((std::size_t(o) * kh + i) * kw + j) * L + c % L] =
-                        w[((std::size_t(o) * C + c) * kh + i) * kw + j];
+    p.pack(w, O, C, kh, false);
     p.blocks([&](int r0, int nr) {
         for (int o = 0; o < O; ++o)
             for (int i = std::max(0, r0 - OH + 1); i <= std::min(kh - 1, r0 + nr - 1); ++i) {
